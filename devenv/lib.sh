@@ -1,0 +1,36 @@
+# Shared settings for the local environment. Sourced, not run.
+# Everything listens on 127.0.0.1, on ports away from the standard ones.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${SEXTANT_CACHE:-$HOME/.cache/sextant}
+envdir=${SEXTANT_ENV_DIR:-$root/.demo}
+kubebin=$cache/kube/bin
+
+etcd_port=23790
+etcd_peer_port=23800
+api_port=16443
+kcm_port=20257
+sched_port=20259
+px_port=19021          # OpenStorage SDK REST gateway
+px_metrics_port=19001  # Portworx /metrics, as on a node's port 9001
+prom_port=19090
+
+say() { printf '\033[1m[env]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[env]\033[0m %s\n' "$*" >&2; exit 1; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: retry COMMAND until it succeeds.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || { say "timed out waiting for $what"; return 1; }
+    sleep 0.5
+  done
+}
+
+# start NAME COMMAND...: run COMMAND in the background, logging to logs/NAME.log.
+start() {
+  local name=$1; shift
+  mkdir -p "$envdir/logs" "$envdir/pids"
+  setsid "$@" >"$envdir/logs/$name.log" 2>&1 < /dev/null &
+  echo $! >"$envdir/pids/$name"
+}
