@@ -115,12 +115,12 @@ wait_for "three Ready nodes" 60 bash -c '[ "$(kubectl get nodes --no-headers 2>/
 wait_for "the default service account" 60 kubectl -n default get serviceaccount default
 
 say "demo GitOps repository"
-"$root/devenv/demo-repo.sh" "$envdir/remote.git" "$envdir/repo" >"$envdir/logs/demo-repo.log"
-synced=$(git -C "$envdir/repo" rev-parse HEAD~3)
+"$root/devenv/demo-repo.sh" "$envdir/remote.git" "$envdir/shop-gitops" >"$envdir/logs/demo-repo.log"
+synced=$(git -C "$envdir/shop-gitops" rev-parse HEAD~3)
 
 say "syncing the cluster to ${synced:0:8} (three commits behind HEAD)"
 rm -rf "$envdir/synced"; mkdir -p "$envdir/synced"
-git -C "$envdir/repo" archive "$synced" | tar -x -C "$envdir/synced"
+git -C "$envdir/shop-gitops" archive "$synced" | tar -x -C "$envdir/synced"
 apply() { kubectl apply --server-side --field-manager=sextant --force-conflicts -R -f "$1" >>"$envdir/logs/sync.log"; }
 # CRDs first, so the objects of their kinds can be applied after them.
 apply "$envdir/synced/cluster/snapshot-crds.yaml"
@@ -161,7 +161,7 @@ cat >"$envdir/config.toml" <<TOML
 # sextant settings for the demo environment (written by devenv/up.sh)
 kubeconfig = "$envdir/kubeconfig"
 namespace = "shop"
-repo = "$envdir/repo"
+repo = "$envdir/shop-gitops"
 prometheus = "http://127.0.0.1:$prom_port"
 portworx = "http://127.0.0.1:$px_port"
 portworx_token_file = "$pki/px-admin.token"
@@ -169,7 +169,7 @@ TOML
 cat >"$envdir/env.sh" <<SH
 export SEXTANT_ENV_DIR=$envdir
 export SEXTANT_TEST_KUBECONFIG=$envdir/kubeconfig
-export SEXTANT_TEST_REPO=$envdir/repo
+export SEXTANT_TEST_REPO=$envdir/shop-gitops
 export SEXTANT_TEST_REMOTE=$envdir/remote.git
 export SEXTANT_TEST_PROMETHEUS=http://127.0.0.1:$prom_port
 export SEXTANT_TEST_PORTWORX=http://127.0.0.1:$px_port

@@ -1,1 +1,89 @@
-fn main() {}
+use clap::Parser;
+use sextant::config::{Cli, Settings, read_file_config};
+use sextant::ui::theme::Theme;
+use std::process::ExitCode;
+
+/// Logs go to a file: the terminal belongs to the UI.
+fn init_logging(path: &std::path::Path) -> Result<(), String> {
+    let dir = path.parent().ok_or("log file has no folder")?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open log {}: {e}", path.display()))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SEXTANT_LOG")
+                .unwrap_or_else(|_| "info,kube=warn,hyper=warn".into()),
+        )
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .init();
+    Ok(())
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let file = match read_file_config(cli.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("sextant: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings::resolve(cli, file);
+    if let Err(e) = init_logging(&settings.log_file) {
+        eprintln!("sextant: {e}");
+        return ExitCode::from(2);
+    }
+    let theme = match Theme::load(&settings.theme) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("sextant: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let bench = settings.exit_after_first_frame;
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sextant: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(sextant::run::run(settings, theme)) {
+        Ok(report) => {
+            if bench {
+                let ms = report
+                    .first_complete_frame
+                    .map_or(-1, |d| d.as_millis() as i64);
+                println!(
+                    "first_complete_frame_ms={ms} peak_rss_kib={}",
+                    peak_rss_kib().unwrap_or(0)
+                );
+            }
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sextant: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -509,7 +509,7 @@ pub fn desired_status(pod: &Pod, node: &str) -> Value {
         "ready": ready,
         "conditions": [cond("Initialized", true), cond("Ready", ready), cond("ContainersReady", ready), cond("PodScheduled", true)],
         "containerStatuses": statuses,
-        "hostIP": format!("192.0.2.{}", 11 + (node_ix % 3)),
+        "hostIP": format!("192.0.2.{}", 10 + node_ix),
         "podIP": format!("10.244.{}.{}", node_ix, 2 + h % 250),
         "podIPs": [{"ip": format!("10.244.{}.{}", node_ix, 2 + h % 250)}],
         "startTime": started,

@@ -1,0 +1,10 @@
+//! App state, messages and the pure reducer. No IO happens here.
+pub mod cluster;
+pub mod keymap;
+pub mod msg;
+pub mod state;
+pub mod update;
+
+pub use msg::{Command, Msg};
+pub use state::State;
+pub use update::update;

@@ -1,0 +1,117 @@
+//! Messages into the reducer and commands out of it.
+use super::cluster::{Kind, ObjRow};
+use super::state::{CommitRow, PxCluster, RepoInfo, Series, VolumeRow};
+use crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// The wall clock, unix seconds, once a minute.
+    Tick(i64),
+    Cluster(ClusterEvent),
+    Git(GitEvent),
+    Metrics(MetricsEvent),
+    Storage(StorageEvent),
+    /// A command finished: its id and a one-line outcome.
+    Done(u64, Result<String, String>),
+}
+
+#[derive(Debug, Clone)]
+pub enum ClusterEvent {
+    Connected {
+        context: String,
+        server: String,
+        namespace: Option<String>,
+    },
+    /// The kubeconfig could not be used; nothing will be watched.
+    ConfigFailed(String),
+    /// A watch (re)listed every object of a kind: replaces what was known.
+    Listed(Kind, Vec<ObjRow>),
+    Applied(ObjRow),
+    Deleted(Kind, String, String),
+    WatchFailed(Kind, String),
+}
+
+#[derive(Debug, Clone)]
+pub enum GitEvent {
+    Opened(RepoInfo),
+    /// Commits from position `from` of the history; `more` if the history goes on.
+    Page {
+        from: usize,
+        commits: Vec<CommitRow>,
+        more: bool,
+    },
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum MetricsEvent {
+    Data {
+        graph: usize,
+        start: f64,
+        end: f64,
+        series: Vec<Series>,
+    },
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum StorageEvent {
+    Data {
+        cluster: PxCluster,
+        volumes: Vec<VolumeRow>,
+    },
+    Failed(String),
+}
+
+/// What the reducer asks the executor to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Load the next page of git history.
+    LoadCommits { from: usize },
+    /// Show graph `graph` sized for a plot `width` cells wide (the step follows the width).
+    ShowGraph { graph: usize, width: u16 },
+    /// Poll the Portworx gateway now.
+    RefreshStorage,
+    /// A mutation, already confirmed by the user. Only a writer can run it.
+    Write { id: u64, intent: WriteIntent },
+}
+
+/// Mutations. Each needs the executor's write capability.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteIntent {
+    /// Restart a workload's pods, as `kubectl rollout restart` does.
+    Restart {
+        kind: Kind,
+        namespace: String,
+        name: String,
+    },
+}
+
+impl WriteIntent {
+    /// What the confirmation dialog shows before anything happens.
+    pub fn preview(&self) -> Vec<String> {
+        match self {
+            WriteIntent::Restart {
+                kind,
+                namespace,
+                name,
+            } => vec![
+                format!("Restart {} {namespace}/{name}", kind.label()),
+                "Patches spec.template.metadata.annotations".into(),
+                "  kubectl.kubernetes.io/restartedAt = <now>".into(),
+                "so the controller replaces every pod, one by one.".into(),
+            ],
+        }
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            WriteIntent::Restart {
+                kind,
+                namespace,
+                name,
+            } => format!("restart {} {namespace}/{name}", kind.short()),
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The one app state, owned by the UI task.
+use super::cluster::ClusterState;
+use super::msg::WriteIntent;
+use crate::config::GraphSpec;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Cluster,
+    Git,
+    Metrics,
+    Storage,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Cluster, Pane::Git, Pane::Metrics, Pane::Storage];
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Cluster => "Cluster",
+            Pane::Git => "Git",
+            Pane::Metrics => "Metrics",
+            Pane::Storage => "Storage",
+        }
+    }
+}
+
+/// A source connection's health, shown in the status bar.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Link {
+    /// Not configured.
+    Off,
+    #[default]
+    Connecting,
+    Up,
+    Down(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RepoInfo {
+    pub path: String,
+    pub branch: String,
+    pub head: String,
+    pub remote: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommitRow {
+    pub id: String,
+    pub author: String,
+    pub time: i64,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GitState {
+    pub link: Link,
+    pub repo: Option<RepoInfo>,
+    pub commits: Vec<CommitRow>,
+    pub more: bool,
+    pub loading: bool,
+    pub selected: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MetricsState {
+    pub link: Link,
+    pub graphs: Vec<GraphSpec>,
+    pub current: usize,
+    /// The graph the data below belongs to.
+    pub shown: Option<usize>,
+    pub start: f64,
+    pub end: f64,
+    pub series: Vec<Series>,
+    /// The plot width the last request was sized for.
+    pub width: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PxCluster {
+    pub name: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct VolumeRow {
+    pub id: String,
+    pub name: String,
+    /// The claim, from the volume's `namespace` and `pvc` labels.
+    pub pvc: Option<(String, String)>,
+    pub size: u64,
+    pub usage: u64,
+    pub ha_level: i64,
+    pub replicas: usize,
+    pub state: String,
+    pub status: String,
+    pub io_profile: String,
+    pub attached_on: String,
+    pub snapshots: usize,
+    pub error: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StorageState {
+    pub link: Link,
+    pub cluster: Option<PxCluster>,
+    pub volumes: Vec<VolumeRow>,
+    pub selected: usize,
+}
+
+/// A write waiting for the user's yes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confirm {
+    pub intent: WriteIntent,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub focus: Pane,
+    pub zoom: bool,
+    pub help: bool,
+    pub quit: bool,
+    pub read_only: bool,
+    pub now: i64,
+    pub cluster: ClusterState,
+    pub git: GitState,
+    pub metrics: MetricsState,
+    pub storage: StorageState,
+    pub confirm: Option<Confirm>,
+    /// Commands under way: id → what they do.
+    pub pending: BTreeMap<u64, String>,
+    pub next_id: u64,
+    /// The last outcome or refusal, shown in the status bar.
+    pub flash: Option<(bool, String)>,
+    /// Set when something visible changed; the render loop clears it after drawing.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(read_only: bool, graphs: Vec<GraphSpec>, now: i64) -> Self {
+        State {
+            focus: Pane::Cluster,
+            zoom: false,
+            help: false,
+            quit: false,
+            read_only,
+            now,
+            cluster: ClusterState::default(),
+            git: GitState::default(),
+            metrics: MetricsState {
+                graphs,
+                ..Default::default()
+            },
+            storage: StorageState::default(),
+            confirm: None,
+            pending: BTreeMap::new(),
+            next_id: 1,
+            flash: None,
+            dirty: true,
+        }
+    }
+
+    /// Every pane has its first data or its error: the first complete frame.
+    pub fn complete(&self) -> bool {
+        let settled = |l: &Link| !matches!(l, Link::Connecting);
+        self.cluster.is_loaded()
+            && settled(&self.git.link)
+            && (settled(&self.metrics.link)
+                && (self.metrics.shown.is_some() || self.metrics.link != Link::Up))
+            && settled(&self.storage.link)
+    }
+}

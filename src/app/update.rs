@@ -1,0 +1,334 @@
+//! The reducer: state + message → state changes + commands. Pure: no IO, no clock.
+use super::cluster::{Connection, Kind, KindStatus};
+use super::keymap::{Action, Keymap};
+use super::msg::{ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, WriteIntent};
+use super::state::{Confirm, Link, Pane, State};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+/// How many commits a history page holds.
+pub const PAGE: usize = 200;
+const PAGE_STEP: usize = 10;
+
+pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
+    let mut out = Vec::new();
+    match msg {
+        Msg::Key(key) => key_pressed(state, keymap, key, &mut out),
+        Msg::Resize(cols, rows) => {
+            state.dirty = true;
+            graph_for_size(state, cols, rows, &mut out);
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            state.dirty = true;
+        }
+        Msg::Cluster(ev) => cluster_event(state, ev),
+        Msg::Git(ev) => git_event(state, ev),
+        Msg::Metrics(ev) => metrics_event(state, ev),
+        Msg::Storage(ev) => storage_event(state, ev),
+        Msg::Done(id, result) => {
+            state.pending.remove(&id);
+            state.flash = Some(match result {
+                Ok(s) => (true, s),
+                Err(e) => (false, e),
+            });
+            state.dirty = true;
+        }
+    }
+    out
+}
+
+/// The plot width the metrics pane gets in a terminal of this size.
+pub fn graph_width(cols: u16, zoomed: bool) -> u16 {
+    let pane = if zoomed { cols } else { cols / 2 };
+    pane.saturating_sub(12).max(10)
+}
+
+fn graph_for_size(state: &mut State, cols: u16, _rows: u16, out: &mut Vec<Command>) {
+    let width = graph_width(cols, state.zoom && state.focus == Pane::Metrics);
+    // Only a real change of width asks for new data: the step follows the width.
+    if width != state.metrics.width && !state.metrics.graphs.is_empty() {
+        state.metrics.width = width;
+        out.push(Command::ShowGraph {
+            graph: state.metrics.current,
+            width,
+        });
+    }
+}
+
+fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<Command>) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    state.dirty = true;
+    if let Some(confirm) = state.confirm.take() {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Enter => run_write(state, confirm.intent, out),
+            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
+                state.flash = Some((true, "cancelled".into()))
+            }
+            _ => state.confirm = Some(confirm),
+        }
+        return;
+    }
+    if state.help {
+        if matches!(
+            key.code,
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+        ) {
+            state.help = false;
+        }
+        return;
+    }
+    if key.code == KeyCode::Esc {
+        state.zoom = false;
+        state.flash = None;
+        return;
+    }
+    let Some(action) = keymap.lookup(&key, state.focus) else {
+        state.dirty = false;
+        return;
+    };
+    if keymap.is_write(action) && state.read_only {
+        state.flash = Some((false, "read-only mode: writes are disabled".into()));
+        return;
+    }
+    match action {
+        Action::Quit => state.quit = true,
+        Action::Help => state.help = true,
+        Action::NextPane | Action::PrevPane => {
+            let i = Pane::ALL
+                .iter()
+                .position(|p| *p == state.focus)
+                .unwrap_or(0);
+            let n = Pane::ALL.len();
+            let next = if action == Action::NextPane {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            state.focus = Pane::ALL[next];
+        }
+        Action::Zoom => state.zoom = !state.zoom,
+        Action::Up => move_by(state, -1, out),
+        Action::Down => move_by(state, 1, out),
+        Action::PageUp => move_by(state, -(PAGE_STEP as i64), out),
+        Action::PageDown => move_by(state, PAGE_STEP as i64, out),
+        Action::Top => move_by(state, i64::MIN / 2, out),
+        Action::Bottom => move_by(state, i64::MAX / 2, out),
+        Action::Expand | Action::Collapse => {
+            expand(state, action == Action::Expand, key.code == KeyCode::Enter)
+        }
+        Action::NextGraph | Action::PrevGraph => {
+            let n = state.metrics.graphs.len();
+            if n > 0 {
+                let c = state.metrics.current;
+                state.metrics.current = if action == Action::NextGraph {
+                    (c + 1) % n
+                } else {
+                    (c + n - 1) % n
+                };
+                out.push(Command::ShowGraph {
+                    graph: state.metrics.current,
+                    width: state.metrics.width,
+                });
+            }
+        }
+        Action::Refresh => {
+            out.push(Command::RefreshStorage);
+            if !state.metrics.graphs.is_empty() {
+                out.push(Command::ShowGraph {
+                    graph: state.metrics.current,
+                    width: state.metrics.width,
+                });
+            }
+        }
+        Action::Restart => {
+            let tree = state.cluster.tree();
+            match tree.get(state.cluster.selected) {
+                Some(line) if line.key.0.is_workload() => {
+                    let (kind, namespace, name) = line.key.clone();
+                    state.confirm = Some(Confirm {
+                        intent: WriteIntent::Restart {
+                            kind,
+                            namespace,
+                            name,
+                        },
+                    });
+                }
+                _ => {
+                    state.flash = Some((
+                        false,
+                        "select a Deployment, StatefulSet or DaemonSet to restart".into(),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn run_write(state: &mut State, intent: WriteIntent, out: &mut Vec<Command>) {
+    if state.read_only {
+        state.flash = Some((false, "read-only mode: writes are disabled".into()));
+        return;
+    }
+    let id = state.next_id;
+    state.next_id += 1;
+    state.pending.insert(id, intent.describe());
+    out.push(Command::Write { id, intent });
+}
+
+fn clamp_move(selected: usize, len: usize, delta: i64) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (selected as i64)
+        .saturating_add(delta)
+        .clamp(0, len as i64 - 1) as usize
+}
+
+fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
+    match state.focus {
+        Pane::Cluster => {
+            let len = state.cluster.tree().len();
+            state.cluster.selected = clamp_move(state.cluster.selected, len, delta);
+        }
+        Pane::Git => {
+            let g = &mut state.git;
+            g.selected = clamp_move(g.selected, g.commits.len(), delta);
+            // Near the end of what is loaded: fetch the next page.
+            if g.more && !g.loading && g.selected + PAGE_STEP * 2 >= g.commits.len() {
+                g.loading = true;
+                out.push(Command::LoadCommits {
+                    from: g.commits.len(),
+                });
+            }
+        }
+        Pane::Storage => {
+            let s = &mut state.storage;
+            s.selected = clamp_move(s.selected, s.volumes.len(), delta);
+        }
+        Pane::Metrics => {}
+    }
+}
+
+fn expand(state: &mut State, open: bool, toggle: bool) {
+    let tree = state.cluster.tree();
+    let Some(line) = tree.get(state.cluster.selected) else {
+        return;
+    };
+    let selected = state.cluster.selected;
+    let c = &mut state.cluster;
+    if toggle && line.expanded {
+        c.expanded.remove(&line.key);
+    } else if open && line.expandable {
+        c.expanded.insert(line.key.clone());
+    } else if !open {
+        if line.expanded {
+            c.expanded.remove(&line.key);
+        } else if let Some(parent) = tree[..selected].iter().rposition(|l| l.depth < line.depth) {
+            // h on a leaf goes to its parent, as in a file tree.
+            c.selected = parent;
+        }
+    }
+}
+
+fn cluster_event(state: &mut State, ev: ClusterEvent) {
+    let c = &mut state.cluster;
+    state.dirty = true;
+    match ev {
+        ClusterEvent::Connected {
+            context,
+            server,
+            namespace,
+        } => {
+            c.connection = Connection::Connected { context, server };
+            c.namespace = namespace.clone();
+            if let Some(ns) = namespace {
+                c.expanded.insert((Kind::Namespace, String::new(), ns));
+            }
+        }
+        ClusterEvent::ConfigFailed(e) => c.connection = Connection::Failed(e),
+        ClusterEvent::Listed(kind, rows) => {
+            c.rows.retain(|k, _| k.0 != kind);
+            c.rows.extend(rows.into_iter().map(|r| (r.key(), r)));
+            c.kinds.insert(kind, KindStatus::Ready);
+        }
+        ClusterEvent::Applied(row) => {
+            c.kinds.insert(row.kind(), KindStatus::Ready);
+            c.rows.insert(row.key(), row);
+        }
+        ClusterEvent::Deleted(kind, ns, name) => {
+            c.rows.remove(&(kind, ns, name));
+        }
+        ClusterEvent::WatchFailed(kind, e) => {
+            c.kinds.insert(kind, KindStatus::Error(e));
+        }
+    }
+    let len = c.tree().len();
+    c.selected = c.selected.min(len.saturating_sub(1));
+}
+
+fn git_event(state: &mut State, ev: GitEvent) {
+    let g = &mut state.git;
+    state.dirty = true;
+    match ev {
+        GitEvent::Opened(info) => {
+            // A new HEAD: the history is reloaded from the top.
+            if g.repo.as_ref().map(|r| &r.head) != Some(&info.head) {
+                g.commits.clear();
+                g.selected = 0;
+            }
+            g.repo = Some(info);
+            g.link = Link::Up;
+        }
+        GitEvent::Page {
+            from,
+            commits,
+            more,
+        } => {
+            g.commits.truncate(from);
+            g.commits.extend(commits);
+            g.more = more;
+            g.loading = false;
+            g.link = Link::Up;
+        }
+        GitEvent::Failed(e) => {
+            g.loading = false;
+            g.link = Link::Down(e);
+        }
+    }
+}
+
+fn metrics_event(state: &mut State, ev: MetricsEvent) {
+    let m = &mut state.metrics;
+    state.dirty = true;
+    match ev {
+        MetricsEvent::Data {
+            graph,
+            start,
+            end,
+            series,
+        } => {
+            m.shown = Some(graph);
+            m.start = start;
+            m.end = end;
+            m.series = series;
+            m.link = Link::Up;
+        }
+        MetricsEvent::Failed(e) => m.link = Link::Down(e),
+    }
+}
+
+fn storage_event(state: &mut State, ev: StorageEvent) {
+    let s = &mut state.storage;
+    state.dirty = true;
+    match ev {
+        StorageEvent::Data { cluster, volumes } => {
+            s.cluster = Some(cluster);
+            s.volumes = volumes;
+            s.selected = s.selected.min(s.volumes.len().saturating_sub(1));
+            s.link = Link::Up;
+        }
+        StorageEvent::Failed(e) => s.link = Link::Down(e),
+    }
+}

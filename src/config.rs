@@ -1,0 +1,318 @@
+//! Command line and config file, merged into the settings sextant runs with.
+//! The command line wins over `~/.config/sextant/config.toml`, which wins over defaults
+//! a kubectl user expects (KUBECONFIG or ~/.kube/config, its current context).
+use clap::Parser;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "sextant",
+    version,
+    about = "A terminal cockpit for GitOps-managed, stateful Kubernetes applications"
+)]
+pub struct Cli {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: its current context)
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Namespace to show (default: the context's namespace)
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Show all namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// GitOps repository (default: the current directory when it is a git repository)
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// Folder inside the repository that holds the manifests
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Prometheus base URL, e.g. http://127.0.0.1:9090
+    #[arg(long)]
+    pub prometheus: Option<String>,
+    /// Portworx SDK REST gateway URL, e.g. http://portworx-api:9021
+    #[arg(long)]
+    pub portworx: Option<String>,
+    /// File holding the Portworx bearer token (or set SEXTANT_PORTWORX_TOKEN)
+    #[arg(long)]
+    pub portworx_token_file: Option<PathBuf>,
+    /// No writes: the executor is built without its write capability
+    #[arg(long)]
+    pub read_only: bool,
+    /// Wall-display mode: read-only, no input needed
+    #[arg(long)]
+    pub watch: bool,
+    /// Theme name (a file in themes/ or ~/.config/sextant/themes)
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Config file (default: ~/.config/sextant/config.toml)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Log file (default: ~/.local/state/sextant/sextant.log)
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
+    /// Benchmark aid: quit after the first complete frame and print timings
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
+}
+
+/// The config file; every key is optional and named as the long flag.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub all_namespaces: Option<bool>,
+    pub repo: Option<PathBuf>,
+    pub path: Option<String>,
+    pub prometheus: Option<String>,
+    pub portworx: Option<String>,
+    pub portworx_token_file: Option<PathBuf>,
+    pub read_only: Option<bool>,
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub graphs: Vec<GraphSpec>,
+}
+
+/// A metrics graph: a title and a PromQL query; the legend names series by `label`.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct GraphSpec {
+    pub title: String,
+    pub query: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub unit: Unit,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    #[default]
+    None,
+    Bytes,
+    BytesPerSecond,
+    Percent,
+    Seconds,
+}
+
+/// Which namespaces to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    All,
+    Namespace(String),
+    /// The context's namespace, known once the kubeconfig is read.
+    FromContext,
+}
+
+/// A value that must never be printed or logged.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub scope: Scope,
+    pub repo: Option<PathBuf>,
+    pub path: Option<String>,
+    pub prometheus: Option<String>,
+    pub portworx: Option<String>,
+    /// Read at start; an unreadable token file is reported by the storage pane.
+    pub portworx_token: Result<Option<Secret>, String>,
+    pub read_only: bool,
+    pub watch: bool,
+    pub theme: String,
+    pub graphs: Vec<GraphSpec>,
+    pub log_file: PathBuf,
+    pub exit_after_first_frame: bool,
+}
+
+pub fn config_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|h| h.join(".config")))
+        .map(|d| d.join("sextant"))
+}
+
+fn state_dir() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|h| h.join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("sextant")
+}
+
+/// Reads the config file; a missing default file is fine, a named one must exist.
+pub fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, String> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match config_dir().map(|d| d.join("config.toml")) {
+            Some(p) if p.exists() => p,
+            _ => return Ok(FileConfig::default()),
+        },
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+    parse_file_config(&text).map_err(|e| format!("config {}: {e}", path.display()))
+}
+
+pub fn parse_file_config(text: &str) -> Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| e.to_string().lines().collect::<Vec<_>>().join(" "))
+}
+
+/// The graphs shown when the config names none: Portworx volume IO and usage.
+pub fn default_graphs() -> Vec<GraphSpec> {
+    let g = |title: &str, query: &str, unit| GraphSpec {
+        title: title.into(),
+        query: query.into(),
+        label: Some("volumename".into()),
+        unit,
+    };
+    vec![
+        g(
+            "Volume writes",
+            "max by (volumename) (px_volume_writethroughput)",
+            Unit::BytesPerSecond,
+        ),
+        g(
+            "Volume reads",
+            "max by (volumename) (px_volume_readthroughput)",
+            Unit::BytesPerSecond,
+        ),
+        g(
+            "Volume usage",
+            "100 * max by (volumename) (px_volume_usage_bytes) / max by (volumename) (px_volume_capacity_bytes)",
+            Unit::Percent,
+        ),
+    ]
+}
+
+fn is_git_repo(dir: &Path) -> bool {
+    git2::Repository::discover(dir).is_ok()
+}
+
+impl Settings {
+    pub fn resolve(cli: Cli, file: FileConfig) -> Settings {
+        let scope = if cli.all_namespaces
+            || (cli.namespace.is_none() && file.all_namespaces == Some(true))
+        {
+            Scope::All
+        } else if let Some(ns) = cli.namespace.or(file.namespace) {
+            if ns == "all" {
+                Scope::All
+            } else {
+                Scope::Namespace(ns)
+            }
+        } else {
+            Scope::FromContext
+        };
+        let repo = cli
+            .repo
+            .or(file.repo)
+            .or_else(|| std::env::current_dir().ok().filter(|d| is_git_repo(d)));
+        let token_file = cli.portworx_token_file.or(file.portworx_token_file);
+        let portworx_token = match (token_file, std::env::var("SEXTANT_PORTWORX_TOKEN")) {
+            (Some(f), _) => std::fs::read_to_string(&f)
+                .map(|t| Some(Secret::new(t.trim())))
+                .map_err(|e| format!("cannot read Portworx token file {}: {e}", f.display())),
+            (None, Ok(t)) if !t.trim().is_empty() => Ok(Some(Secret::new(t.trim()))),
+            _ => Ok(None),
+        };
+        let watch = cli.watch;
+        Settings {
+            kubeconfig: cli.kubeconfig.or(file.kubeconfig),
+            context: cli.context.or(file.context),
+            scope,
+            repo,
+            path: cli.path.or(file.path),
+            prometheus: cli.prometheus.or(file.prometheus),
+            portworx: cli.portworx.or(file.portworx),
+            portworx_token,
+            read_only: cli.read_only || watch || file.read_only == Some(true),
+            watch,
+            theme: cli.theme.or(file.theme).unwrap_or_else(|| "dark".into()),
+            graphs: if file.graphs.is_empty() {
+                default_graphs()
+            } else {
+                file.graphs
+            },
+            log_file: cli
+                .log_file
+                .unwrap_or_else(|| state_dir().join("sextant.log")),
+            exit_after_first_frame: cli.exit_after_first_frame,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_wins_over_file() {
+        let file = parse_file_config(
+            "namespace = \"shop\"\nprometheus = \"http://p:9090\"\nread_only = true",
+        )
+        .unwrap();
+        let cli = Cli::parse_from(["sextant", "-n", "db", "--repo", "/tmp"]);
+        let s = Settings::resolve(cli, file);
+        assert_eq!(s.scope, Scope::Namespace("db".into()));
+        assert_eq!(s.prometheus.as_deref(), Some("http://p:9090"));
+        assert!(s.read_only);
+        assert_eq!(s.graphs, default_graphs());
+    }
+
+    #[test]
+    fn all_namespaces_and_watch_imply_scope_and_read_only() {
+        let s = Settings::resolve(
+            Cli::parse_from(["sextant", "-A", "--watch", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert_eq!(s.scope, Scope::All);
+        assert!(s.read_only);
+        let s = Settings::resolve(
+            Cli::parse_from(["sextant", "-n", "all", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert_eq!(s.scope, Scope::All);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_toml_are_reported() {
+        assert!(
+            parse_file_config("namespcae = \"x\"")
+                .unwrap_err()
+                .contains("namespcae")
+        );
+        assert!(parse_file_config("namespace = ").is_err());
+        let g = parse_file_config("[[graphs]]\ntitle = \"t\"\nquery = \"up\"\nunit = \"bytes\"")
+            .unwrap();
+        assert_eq!(g.graphs[0].unit, Unit::Bytes);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("tok")), "Secret(***)");
+    }
+}

@@ -1,0 +1,11 @@
+//! sextant: a terminal cockpit for GitOps-managed, stateful Kubernetes applications.
+//! Sources send messages; one state is changed by a pure reducer; views only draw;
+//! an executor runs commands. See shared/STYLE.md.
+pub mod app;
+pub mod config;
+pub mod engine;
+pub mod exec;
+pub mod run;
+pub mod sources;
+pub mod terminal;
+pub mod ui;

@@ -1,0 +1,191 @@
+//! The UI task: owns the state, feeds messages to the reducer, hands commands to the
+//! executor and draws only when something changed, at most 30 frames a second.
+use crate::app::keymap::Keymap;
+use crate::app::msg::ClusterEvent;
+use crate::app::state::Link;
+use crate::app::{Msg, State, update};
+use crate::config::Settings;
+use crate::exec::{Executor, Handles};
+use crate::sources;
+use crate::terminal::Guard;
+use crate::ui::{self, theme::Theme};
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Timings the benchmark reads.
+pub struct Report {
+    pub first_complete_frame: Option<Duration>,
+}
+
+fn frame_interval(s: &Settings) -> Duration {
+    if s.watch {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_millis(33)
+    }
+}
+
+/// Starts every source and returns the executor's handles.
+async fn start_sources(
+    settings: &Settings,
+    tx: &mpsc::Sender<Msg>,
+) -> (Handles, Option<kube::Client>) {
+    let kube = match sources::kube::connect(
+        settings.kubeconfig.as_ref(),
+        settings.context.as_deref(),
+        &settings.scope,
+    )
+    .await
+    {
+        Ok(c) => {
+            let _ = tx
+                .send(Msg::Cluster(ClusterEvent::Connected {
+                    context: c.context.clone(),
+                    server: c.server.clone(),
+                    namespace: c.namespace.clone(),
+                }))
+                .await;
+            sources::kube::spawn_watchers(&c, tx.clone());
+            Some(c.client)
+        }
+        Err(e) => {
+            tracing::warn!("cluster: {e}");
+            let _ = tx.send(Msg::Cluster(ClusterEvent::ConfigFailed(e))).await;
+            None
+        }
+    };
+    let git = settings
+        .repo
+        .clone()
+        .map(|p| sources::git::spawn(p, settings.path.clone(), tx.clone()));
+    let graph = sources::prometheus::spawn(
+        settings.prometheus.clone(),
+        settings.graphs.clone(),
+        tx.clone(),
+    );
+    let storage = sources::portworx::spawn(
+        settings.portworx.clone(),
+        settings.portworx_token.clone(),
+        tx.clone(),
+    );
+    (
+        Handles {
+            git,
+            graph,
+            storage,
+        },
+        kube,
+    )
+}
+
+/// Sends the wall clock once a minute, on the minute, so ages stay right without
+/// redrawing every second.
+fn spawn_clock(tx: mpsc::Sender<Msg>) {
+    tokio::spawn(async move {
+        loop {
+            let now = chrono::Utc::now().timestamp();
+            tokio::time::sleep(Duration::from_secs((60 - now % 60) as u64)).await;
+            if tx
+                .send(Msg::Tick(chrono::Utc::now().timestamp()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+}
+
+pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let keymap = Keymap::default();
+    let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let mut state = State::new(
+        settings.read_only,
+        settings.graphs.clone(),
+        chrono::Utc::now().timestamp(),
+    );
+    if settings.repo.is_none() {
+        state.git.link = Link::Off;
+    }
+    if settings.prometheus.is_none() {
+        state.metrics.link = Link::Off;
+    }
+    if settings.portworx.is_none() {
+        state.storage.link = Link::Off;
+    }
+    let mut guard = Guard::enter()?;
+    let (handles, kube) = start_sources(&settings, &tx).await;
+    let exec = Executor::new(handles, kube, !settings.read_only, tx.clone());
+    spawn_clock(tx.clone());
+    let size = guard.terminal.size()?;
+    for cmd in update(&mut state, &keymap, Msg::Resize(size.width, size.height)) {
+        exec.run(cmd);
+    }
+    let mut input = EventStream::new();
+    let interval = frame_interval(&settings);
+    let mut last_draw = Instant::now() - interval;
+    let mut report = Report {
+        first_complete_frame: None,
+    };
+    loop {
+        // Draw when dirty, but no sooner than the frame interval after the last frame.
+        let next_frame = last_draw + interval;
+        let msg = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) if !settings.watch || k.code == crossterm::event::KeyCode::Char('q') => Some(Msg::Key(k)),
+                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            m = rx.recv() => m,
+            _ = tokio::time::sleep_until(next_frame.into()), if state.dirty => None,
+        };
+        if let Some(m) = msg {
+            for cmd in update(&mut state, &keymap, m) {
+                exec.run(cmd);
+            }
+            // Drain what is queued before drawing, so a burst costs one frame.
+            while let Ok(m) = rx.try_recv() {
+                for cmd in update(&mut state, &keymap, m) {
+                    exec.run(cmd);
+                }
+            }
+        }
+        if state.quit {
+            break;
+        }
+        if state.dirty && last_draw.elapsed() >= interval {
+            draw(&mut guard, &state, &theme, &keymap)?;
+            state.dirty = false;
+            last_draw = Instant::now();
+            if report.first_complete_frame.is_none() && state.complete() {
+                report.first_complete_frame = Some(started.elapsed());
+                tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "first complete frame"
+                );
+                if settings.exit_after_first_frame {
+                    break;
+                }
+            }
+        }
+    }
+    drop(guard);
+    Ok(report)
+}
+
+/// One frame inside a synchronized update, so terminals over SSH never show half a frame.
+fn draw(guard: &mut Guard, state: &State, theme: &Theme, keymap: &Keymap) -> std::io::Result<()> {
+    use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    crossterm::execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
+    let r = guard
+        .terminal
+        .draw(|f| ui::draw(f, state, theme, keymap))
+        .map(|_| ());
+    crossterm::execute!(std::io::stdout(), EndSynchronizedUpdate)?;
+    r
+}

@@ -1,0 +1,171 @@
+//! The Kubernetes source: one watcher per kind, turned into compact rows at once.
+//! Each (re)list is sent whole, so a reconnect replaces rows instead of adding to them.
+use super::rows;
+use crate::app::Msg;
+use crate::app::cluster::{Kind, ObjRow};
+use crate::app::msg::ClusterEvent;
+use crate::config::Scope;
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
+use kube::api::Api;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc::Sender;
+
+/// A connected client and where it points.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: Client,
+    pub context: String,
+    pub server: String,
+    /// The namespace to show, or None for all.
+    pub namespace: Option<String>,
+}
+
+/// An error and its causes on one line, as the panes show them.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    let joined = parts.join(": ");
+    let flat: String = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 300 {
+        flat.chars().take(297).collect::<String>() + "..."
+    } else {
+        flat
+    }
+}
+
+fn kubeconfig_path(explicit: Option<&Path>) -> String {
+    match explicit {
+        Some(p) => p.display().to_string(),
+        None => std::env::var("KUBECONFIG")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                std::env::home_dir()
+                    .unwrap_or_default()
+                    .join(".kube/config")
+                    .display()
+                    .to_string()
+            }),
+    }
+}
+
+/// Reads the kubeconfig and builds a client. No network: a bad file or context is
+/// reported here as one line naming the file.
+pub async fn connect(
+    kubeconfig: Option<&PathBuf>,
+    context: Option<&str>,
+    scope: &Scope,
+) -> Result<Cluster, String> {
+    let file = kubeconfig_path(kubeconfig.map(PathBuf::as_path));
+    let fail =
+        |e: &(dyn std::error::Error + 'static)| format!("kubeconfig {file}: {}", one_line(e));
+    let kc = match kubeconfig {
+        Some(p) => Kubeconfig::read_from(p),
+        None => Kubeconfig::read(),
+    }
+    .map_err(|e| fail(&e))?;
+    let context_name = context
+        .map(String::from)
+        .or_else(|| kc.current_context.clone())
+        .unwrap_or_default();
+    let opts = KubeConfigOptions {
+        context: context.map(String::from),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kc, &opts)
+        .await
+        .map_err(|e| fail(&e))?;
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
+    let namespace = match scope {
+        Scope::All => None,
+        Scope::Namespace(n) => Some(n.clone()),
+        Scope::FromContext => Some(config.default_namespace.clone()),
+    };
+    let client = Client::try_from(config).map_err(|e| fail(&e))?;
+    Ok(Cluster {
+        client,
+        context: context_name,
+        server,
+        namespace,
+    })
+}
+
+/// Starts a watcher for every kind the cluster pane shows.
+pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
+    let ns = c.namespace.clone();
+    let client = c.client.clone();
+    let api = |_: Kind| client.clone();
+    // Namespaces are always listed whole: the tree is rooted at them.
+    tokio::spawn(watch(
+        Api::<Namespace>::all(api(Kind::Namespace)),
+        Kind::Namespace,
+        rows::namespace,
+        tx.clone(),
+    ));
+    macro_rules! scoped {
+        ($ty:ty, $kind:expr, $f:expr) => {{
+            let a: Api<$ty> = match &ns {
+                Some(n) => Api::namespaced(api($kind), n),
+                None => Api::all(api($kind)),
+            };
+            tokio::spawn(watch(a, $kind, $f, tx.clone()));
+        }};
+    }
+    scoped!(Deployment, Kind::Deployment, rows::deployment);
+    scoped!(StatefulSet, Kind::StatefulSet, rows::statefulset);
+    scoped!(DaemonSet, Kind::DaemonSet, rows::daemonset);
+    scoped!(Pod, Kind::Pod, rows::pod);
+    scoped!(PersistentVolumeClaim, Kind::Pvc, rows::pvc);
+}
+
+/// Watches one kind until the receiver goes away. Errors are reported and the watcher
+/// retries with backoff; a successful relist clears them.
+pub async fn watch<K>(api: Api<K>, kind: Kind, to_row: fn(&K) -> ObjRow, tx: Sender<Msg>)
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+{
+    let config = watcher::Config::default().page_size(500);
+    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    let mut initial: Vec<ObjRow> = Vec::new();
+    while let Some(ev) = stream.next().await {
+        let msg = match ev {
+            Ok(Event::Init) => {
+                initial.clear();
+                continue;
+            }
+            Ok(Event::InitApply(o)) => {
+                initial.push(to_row(&o));
+                continue;
+            }
+            Ok(Event::InitDone) => ClusterEvent::Listed(kind, std::mem::take(&mut initial)),
+            Ok(Event::Apply(o)) => ClusterEvent::Applied(to_row(&o)),
+            Ok(Event::Delete(o)) => {
+                ClusterEvent::Deleted(kind, o.namespace().unwrap_or_default(), o.name_any())
+            }
+            Err(e) => ClusterEvent::WatchFailed(kind, one_line(&e)),
+        };
+        if tx.send(Msg::Cluster(msg)).await.is_err() {
+            return;
+        }
+    }
+}

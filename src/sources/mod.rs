@@ -1,0 +1,6 @@
+//! Sources own their clients and only send messages.
+pub mod git;
+pub mod kube;
+pub mod portworx;
+pub mod prometheus;
+pub mod rows;

@@ -1,0 +1,146 @@
+//! The cluster pane: the object tree with health, readiness, restarts and age.
+use super::format::clip;
+use super::theme::Theme;
+use super::{health_style, title};
+use crate::app::State;
+use crate::app::cluster::{Connection, Kind, KindStatus, age};
+use crate::app::state::Pane;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
+    let c = &s.cluster;
+    let scope = c
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "all namespaces".into());
+    let head = match &c.connection {
+        Connection::Connected { context, server } => format!("{context} · {server} · {scope}"),
+        Connection::Connecting => "connecting…".into(),
+        Connection::Failed(_) => "not connected".into(),
+    };
+    let block = block.title(title(theme, Pane::Cluster.title(), head));
+    if let Connection::Failed(e) = &c.connection {
+        let p = Paragraph::new(vec![
+            Line::styled(e.clone(), theme.style("status.error")),
+            Line::raw(""),
+            Line::styled(
+                "Fix the kubeconfig (or pass --kubeconfig / --context) and restart sextant.",
+                theme.style("text.dim"),
+            ),
+        ]);
+        f.render_widget(p.wrap(Wrap { trim: true }).block(block), area);
+        return;
+    }
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    // Watch errors first: the rows below are the last known, not live.
+    let errors: Vec<Line> = Kind::ALL
+        .iter()
+        .filter_map(|k| match c.kinds.get(k) {
+            Some(KindStatus::Error(e)) => Some(Line::styled(
+                format!("{}: {e} (retrying)", k.label()),
+                theme.style("status.error"),
+            )),
+            _ => None,
+        })
+        .collect();
+    let shown_errors = if errors.len() > 2 { 1 } else { errors.len() } as u16;
+    let [err_area, table_area] = Layout::vertical([
+        Constraint::Length(shown_errors.min(inner.height / 2)),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    if shown_errors > 0 {
+        // Every kind failing at once is one cause (the server); say it once.
+        let lines = if errors.len() > 2 {
+            vec![errors[0].clone().patch_style(theme.style("status.error"))]
+        } else {
+            errors
+        };
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), err_area);
+    }
+    let tree = c.tree();
+    if tree.is_empty() {
+        let text = if c.is_loaded() {
+            "no namespaces to show"
+        } else {
+            "loading…"
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(text, theme.style("text.dim"))),
+            table_area,
+        );
+        return;
+    }
+    let dim = theme.style("text.dim");
+    let rows: Vec<Row> = tree
+        .iter()
+        .map(|l| {
+            let row = c.rows.get(&l.key);
+            let marker = if l.expandable {
+                if l.expanded { "▾ " } else { "▸ " }
+            } else {
+                "  "
+            };
+            let indent = "  ".repeat(l.depth as usize);
+            let name = format!("{indent}{marker}{}", l.key.2);
+            let ready = match (l.counts, row.and_then(|r| r.ready)) {
+                (Some((w, p)), _) => format!("{w}w {p}p"),
+                (_, Some((r, d))) => format!("{r}/{d}"),
+                _ => String::new(),
+            };
+            let restarts = row
+                .filter(|r| r.kind() == Kind::Pod)
+                .map(|r| r.restarts.to_string())
+                .unwrap_or_default();
+            let created = row.map_or(0, |r| r.created);
+            // Workloads say their health; pods, claims and namespaces their phase.
+            let detail = row
+                .filter(|r| !r.kind().is_workload())
+                .map(|r| r.detail.clone())
+                .filter(|d| !d.is_empty());
+            let status = detail.unwrap_or_else(|| l.health.label().to_string());
+            Row::new(vec![
+                Cell::from(Span::styled(name, theme.style("text"))),
+                Cell::from(Span::styled(l.key.0.short(), dim)),
+                Cell::from(ready),
+                Cell::from(restarts),
+                Cell::from(Span::styled(
+                    if created > 0 {
+                        age(s.now, created)
+                    } else {
+                        String::new()
+                    },
+                    dim,
+                )),
+                Cell::from(Span::styled(
+                    clip(&status, 18),
+                    health_style(theme, l.health),
+                )),
+            ])
+        })
+        .collect();
+    let header =
+        Row::new(["NAME", "KIND", "READY", "RST", "AGE", "STATUS"]).style(theme.style("header"));
+    let widths = [
+        Constraint::Min(20),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(3),
+        Constraint::Length(4),
+        Constraint::Length(18),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(if s.focus == Pane::Cluster {
+            theme.style("selection")
+        } else {
+            Default::default()
+        })
+        .column_spacing(1);
+    let mut ts = TableState::default().with_selected(Some(c.selected));
+    f.render_stateful_widget(table, table_area, &mut ts);
+}

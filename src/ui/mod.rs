@@ -1,0 +1,109 @@
+//! Views: functions of state and theme that draw. No IO, no mutation.
+mod cluster;
+mod format;
+mod git;
+mod help;
+mod metrics;
+mod status;
+mod storage;
+pub mod theme;
+
+use crate::app::State;
+use crate::app::cluster::Health;
+use crate::app::keymap::Keymap;
+use crate::app::state::{Link, Pane};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+use theme::Theme;
+
+pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
+    let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
+    if s.zoom {
+        pane(f, s, theme, s.focus, main);
+    } else {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+        let [tl, tr] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+        let [bl, br] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(bottom);
+        for (p, area) in [
+            (Pane::Cluster, tl),
+            (Pane::Git, tr),
+            (Pane::Metrics, bl),
+            (Pane::Storage, br),
+        ] {
+            pane(f, s, theme, p, area);
+        }
+    }
+    status::draw(f, s, theme, bar);
+    if s.help {
+        help::draw(f, s, theme, keymap, main);
+    }
+    if let Some(c) = &s.confirm {
+        help::confirm(f, theme, &c.intent, main);
+    }
+}
+
+fn pane(f: &mut Frame, s: &State, theme: &Theme, p: Pane, area: Rect) {
+    let focused = s.focus == p;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(theme.style(if focused { "border.focus" } else { "border" }));
+    match p {
+        Pane::Cluster => cluster::draw(f, s, theme, block, area),
+        Pane::Git => git::draw(f, s, theme, block, area),
+        Pane::Metrics => metrics::draw(f, s, theme, block, area),
+        Pane::Storage => storage::draw(f, s, theme, block, area),
+    }
+}
+
+pub fn health_style(theme: &Theme, h: Health) -> Style {
+    theme.style(match h {
+        Health::Healthy => "status.ok",
+        Health::Progressing => "status.progress",
+        Health::Degraded => "status.warn",
+        Health::Failed => "status.error",
+        Health::Unknown => "status.unknown",
+    })
+}
+
+/// A pane title: its name, then what it shows.
+fn title<'a>(theme: &Theme, name: &'a str, rest: String) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!(" {name} "), theme.style("title")),
+        Span::styled(rest, theme.style("text.dim")),
+    ])
+}
+
+/// What a pane shows when its source is not configured, connecting or down.
+fn link_notice(
+    f: &mut Frame,
+    theme: &Theme,
+    block: Block,
+    area: Rect,
+    link: &Link,
+    off: &str,
+) -> bool {
+    let (style, text) = match link {
+        Link::Up => return false,
+        Link::Off => ("text.dim", off.to_string()),
+        Link::Connecting => ("text.dim", "connecting…".to_string()),
+        Link::Down(e) => ("status.error", e.clone()),
+    };
+    f.render_widget(
+        Paragraph::new(Span::styled(text, theme.style(style)))
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+    true
+}
