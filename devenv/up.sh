@@ -90,7 +90,7 @@ start kube-apiserver "$kubebin/kube-apiserver" \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
   --service-account-issuer=https://kubernetes.default.svc \
   --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false \
-  --enable-priority-and-fairness=false
+  --enable-priority-and-fairness=false --endpoint-reconciler-type=none
 ready() { curl -sf --cacert "$pki/ca.crt" -H "Authorization: Bearer $(cat "$pki/admin.token")" "https://127.0.0.1:$api_port/readyz"; }
 wait_for kube-apiserver 90 ready || { tail -20 "$envdir/logs/kube-apiserver.log"; exit 1; }
 

@@ -27,6 +27,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    // reqwest brings aws-lc-rs and kube ring: name the process-wide provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let kc = Kubeconfig::read_from(&cli.kubeconfig)
         .with_context(|| format!("reading {}", cli.kubeconfig.display()))?;
     let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;

@@ -1,0 +1,36 @@
+//! Shared helpers for the integration tests, which run against the local environment
+//! that `make test` starts (devenv/up.sh) and describes in .demo/env.sh.
+#![allow(dead_code)]
+use sextant::app::Msg;
+use std::time::Duration;
+use tokio::sync::mpsc::Receiver;
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the integration tests through `make test`, which starts the environment"))
+}
+
+pub fn init_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Receives messages until `pred` accepts one, failing after `secs`.
+pub async fn wait_for<T>(rx: &mut Receiver<Msg>, secs: u64, what: &str, mut pred: impl FnMut(&Msg) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(m)) => {
+                if let Some(t) = pred(&m) {
+                    return t;
+                }
+            }
+            Ok(None) => panic!("channel closed while waiting for {what}"),
+            Err(_) => panic!("timed out after {secs}s waiting for {what}"),
+        }
+    }
+}
+
+/// A short unique suffix for names made by a test.
+pub fn unique() -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{:x}", n % 0xffff_ffff)
+}
