@@ -20,14 +20,25 @@ fn kubeconfig() -> PathBuf {
 #[tokio::test]
 async fn sees_a_statefulset_appear_and_go() {
     init_crypto();
-    let cluster = connect(Some(&kubeconfig()), None, &Scope::All).await.unwrap();
+    let cluster = connect(Some(&kubeconfig()), None, &Scope::All)
+        .await
+        .unwrap();
     let ns = format!("it-sts-{}", unique());
     let nss: Api<Namespace> = Api::all(cluster.client.clone());
-    nss.create(&PostParams::default(), &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap()).await.unwrap();
+    nss.create(
+        &PostParams::default(),
+        &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
+    )
+    .await
+    .unwrap();
     let (tx, mut rx) = mpsc::channel(1024);
     let api: Api<StatefulSet> = Api::namespaced(cluster.client.clone(), &ns);
     tokio::spawn(watch(api.clone(), Kind::StatefulSet, rows::statefulset, tx));
-    wait_for(&mut rx, 30, "the initial list", |m| matches!(m, Msg::Cluster(ClusterEvent::Listed(Kind::StatefulSet, rows)) if rows.is_empty()).then_some(())).await;
+    wait_for(&mut rx, 30, "the initial list", |m| {
+        matches!(m, Msg::Cluster(ClusterEvent::Listed(Kind::StatefulSet, rows)) if rows.is_empty())
+            .then_some(())
+    })
+    .await;
 
     let sts: StatefulSet = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "ledger-db"},
@@ -45,7 +56,9 @@ async fn sees_a_statefulset_appear_and_go() {
     assert_eq!(row.kind(), Kind::StatefulSet);
     assert_eq!(row.ready.map(|r| r.1), Some(1));
 
-    api.delete("ledger-db", &DeleteParams::default()).await.unwrap();
+    api.delete("ledger-db", &DeleteParams::default())
+        .await
+        .unwrap();
     wait_for(&mut rx, 30, "the deletion", |m| matches!(m, Msg::Cluster(ClusterEvent::Deleted(Kind::StatefulSet, n, name)) if *n == ns && name == "ledger-db").then_some(())).await;
     nss.delete(&ns, &DeleteParams::default()).await.unwrap();
 }
@@ -53,8 +66,14 @@ async fn sees_a_statefulset_appear_and_go() {
 #[tokio::test]
 async fn lists_the_demo_workloads_with_their_pods_ready() {
     init_crypto();
-    let cluster = connect(Some(&kubeconfig()), None, &Scope::FromContext).await.unwrap();
-    assert_eq!(cluster.namespace.as_deref(), Some("shop"), "the context's namespace is the default");
+    let cluster = connect(Some(&kubeconfig()), None, &Scope::FromContext)
+        .await
+        .unwrap();
+    assert_eq!(
+        cluster.namespace.as_deref(),
+        Some("shop"),
+        "the context's namespace is the default"
+    );
     assert_eq!(cluster.context, "demo");
     let (tx, mut rx) = mpsc::channel(4096);
     spawn_watchers(&cluster, tx);
@@ -62,7 +81,9 @@ async fn lists_the_demo_workloads_with_their_pods_ready() {
     let mut lists = std::collections::BTreeMap::new();
     while lists.len() < 2 {
         let (kind, rows) = wait_for(&mut rx, 30, "StatefulSet and Pod lists", |m| match m {
-            Msg::Cluster(ClusterEvent::Listed(k @ (Kind::StatefulSet | Kind::Pod), rows)) => Some((*k, rows.clone())),
+            Msg::Cluster(ClusterEvent::Listed(k @ (Kind::StatefulSet | Kind::Pod), rows)) => {
+                Some((*k, rows.clone()))
+            }
             _ => None,
         })
         .await;
@@ -73,11 +94,21 @@ async fn lists_the_demo_workloads_with_their_pods_ready() {
     let mut names: Vec<_> = sts.iter().map(|r| r.name.as_str()).collect();
     names.sort();
     assert_eq!(names, ["carts-db", "catalogue-db", "orders-db", "user-db"]);
-    assert!(sts.iter().all(|r| r.claims == ["data"]), "volume claim templates are kept: {sts:?}");
-    let db = pods.iter().find(|p| p.name == "carts-db-0").expect("carts-db-0 runs");
+    assert!(
+        sts.iter().all(|r| r.claims == ["data"]),
+        "volume claim templates are kept: {sts:?}"
+    );
+    let db = pods
+        .iter()
+        .find(|p| p.name == "carts-db-0")
+        .expect("carts-db-0 runs");
     assert_eq!(db.owner, Some((Kind::StatefulSet, "carts-db".into())));
     assert_eq!(db.claims, ["data-carts-db-0"]);
-    assert!(pods.iter().any(|p| p.owner == Some((Kind::Deployment, "front-end".into()))), "ReplicaSet pods map to their Deployment");
+    assert!(
+        pods.iter()
+            .any(|p| p.owner == Some((Kind::Deployment, "front-end".into()))),
+        "ReplicaSet pods map to their Deployment"
+    );
 }
 
 #[tokio::test]
@@ -87,9 +118,13 @@ async fn an_unreachable_api_server_is_reported_per_watch() {
     std::fs::create_dir_all(&dir).unwrap();
     let kc = dir.join("kubeconfig");
     // Port 1 on loopback: nothing listens there.
-    let text = std::fs::read_to_string(kubeconfig()).unwrap().replace("https://127.0.0.1:16443", "https://127.0.0.1:1");
+    let text = std::fs::read_to_string(kubeconfig())
+        .unwrap()
+        .replace("https://127.0.0.1:16443", "https://127.0.0.1:1");
     std::fs::write(&kc, text).unwrap();
-    let cluster = connect(Some(&kc), None, &Scope::All).await.expect("no network is needed to connect");
+    let cluster = connect(Some(&kc), None, &Scope::All)
+        .await
+        .expect("no network is needed to connect");
     let (tx, mut rx) = mpsc::channel(1024);
     spawn_watchers(&cluster, tx);
     let err = wait_for(&mut rx, 30, "a watch error", |m| match m {
@@ -97,7 +132,10 @@ async fn an_unreachable_api_server_is_reported_per_watch() {
         _ => None,
     })
     .await;
-    assert!(err.to_lowercase().contains("connection refused") || err.contains("Connect"), "{err}");
+    assert!(
+        err.to_lowercase().contains("connection refused") || err.contains("Connect"),
+        "{err}"
+    );
     assert!(!err.contains('\n'));
 }
 
@@ -105,12 +143,29 @@ async fn an_unreachable_api_server_is_reported_per_watch() {
 async fn a_malformed_kubeconfig_is_one_line_naming_the_file() {
     init_crypto();
     let path = std::env::temp_dir().join(format!("sextant-bad-kubeconfig-{}", unique()));
-    std::fs::write(&path, "apiVersion: v1\nclusters: [\n  - name: x\n    cluster: {server: \n").unwrap();
-    let err = connect(Some(&path), None, &Scope::All).await.err().expect("a malformed file fails");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nclusters: [\n  - name: x\n    cluster: {server: \n",
+    )
+    .unwrap();
+    let err = connect(Some(&path), None, &Scope::All)
+        .await
+        .err()
+        .expect("a malformed file fails");
     assert!(err.contains(&path.display().to_string()), "{err}");
     assert!(!err.contains('\n'), "{err}");
-    let missing = connect(Some(&PathBuf::from("/nonexistent/kubeconfig")), None, &Scope::All).await.err().unwrap();
+    let missing = connect(
+        Some(&PathBuf::from("/nonexistent/kubeconfig")),
+        None,
+        &Scope::All,
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(missing.contains("/nonexistent/kubeconfig"), "{missing}");
-    let wrong_ctx = connect(Some(&kubeconfig()), Some("no-such-context"), &Scope::All).await.err().unwrap();
+    let wrong_ctx = connect(Some(&kubeconfig()), Some("no-such-context"), &Scope::All)
+        .await
+        .err()
+        .unwrap();
     assert!(wrong_ctx.contains("no-such-context"), "{wrong_ctx}");
 }

@@ -20,9 +20,16 @@ fn git_lists_the_demo_history_a_page_at_a_time() {
     assert_eq!(all[0].summary, "Bump carts to 0.5.0");
     let (page, more) = git::history(&repo, None, 5, 5).unwrap();
     assert!(more);
-    assert_eq!(page.iter().map(|c| &c.id).collect::<Vec<_>>(), all[5..10].iter().map(|c| &c.id).collect::<Vec<_>>());
+    assert_eq!(
+        page.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        all[5..10].iter().map(|c| &c.id).collect::<Vec<_>>()
+    );
     let (cluster_only, _) = git::history(&repo, Some("cluster"), 0, 100).unwrap();
-    assert_eq!(cluster_only.len(), 3, "namespaces, storage class, snapshot CRDs");
+    assert_eq!(
+        cluster_only.len(),
+        3,
+        "namespaces, storage class, snapshot CRDs"
+    );
     let info = git::repo_info(&repo).unwrap();
     assert_eq!(info.branch, "main");
     assert!(info.remote.unwrap().ends_with("remote.git"));
@@ -32,26 +39,60 @@ fn git_lists_the_demo_history_a_page_at_a_time() {
 async fn git_worker_notices_a_pushed_and_pulled_commit() {
     let dir = std::env::temp_dir().join(format!("sextant-git-{}", unique()));
     let run = |args: &[&str], cwd: &PathBuf| {
-        let out = Command::new("git").args(args).current_dir(cwd).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     // A bare remote of our own, cloned twice: one clone is watched, the other pushes.
     let remote = dir.join("remote.git");
     std::fs::create_dir_all(&dir).unwrap();
-    run(&["clone", "-q", "--bare", &env("SEXTANT_TEST_REMOTE"), remote.to_str().unwrap()], &dir);
+    run(
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &env("SEXTANT_TEST_REMOTE"),
+            remote.to_str().unwrap(),
+        ],
+        &dir,
+    );
     run(&["clone", "-q", remote.to_str().unwrap(), "watched"], &dir);
     run(&["clone", "-q", remote.to_str().unwrap(), "other"], &dir);
     let (tx, mut rx) = mpsc::channel(64);
     let _req = git::spawn(dir.join("watched"), None, tx);
-    wait_for(&mut rx, 20, "the first page", |m| matches!(m, Msg::Git(GitEvent::Page { from: 0, .. })).then_some(())).await;
+    wait_for(&mut rx, 20, "the first page", |m| {
+        matches!(m, Msg::Git(GitEvent::Page { from: 0, .. })).then_some(())
+    })
+    .await;
     let other = dir.join("other");
     std::fs::write(other.join("NOTES.md"), "on-call notes\n").unwrap();
     run(&["add", "NOTES.md"], &other);
-    run(&["-c", "user.name=Eve", "-c", "user.email=eve@x", "commit", "-q", "-m", "Add on-call notes"], &other);
+    run(
+        &[
+            "-c",
+            "user.name=Eve",
+            "-c",
+            "user.email=eve@x",
+            "commit",
+            "-q",
+            "-m",
+            "Add on-call notes",
+        ],
+        &other,
+    );
     run(&["push", "-q", "origin", "main"], &other);
     run(&["pull", "-q", "--ff-only"], &dir.join("watched"));
     let page = wait_for(&mut rx, 20, "the new HEAD's history", |m| match m {
-        Msg::Git(GitEvent::Page { from: 0, commits, .. }) => Some(commits.clone()),
+        Msg::Git(GitEvent::Page {
+            from: 0, commits, ..
+        }) => Some(commits.clone()),
         _ => None,
     })
     .await;
@@ -62,16 +103,27 @@ async fn git_worker_notices_a_pushed_and_pulled_commit() {
 #[tokio::test]
 async fn prometheus_returns_backfilled_history() {
     init_crypto();
-    let client = prometheus_http_query::Client::try_from(env("SEXTANT_TEST_PROMETHEUS").as_str()).unwrap();
+    let client =
+        prometheus_http_query::Client::try_from(env("SEXTANT_TEST_PROMETHEUS").as_str()).unwrap();
     let now = chrono::Utc::now().timestamp();
     for g in default_graphs() {
         let (start, end, series) = prometheus::query(&client, &g, 120, now).await.unwrap();
         assert_eq!(end - start, prometheus::RANGE_SECS as f64);
-        assert_eq!(series.len(), 4, "{}: one series per database volume", g.title);
+        assert_eq!(
+            series.len(),
+            4,
+            "{}: one series per database volume",
+            g.title
+        );
         for s in &series {
             assert!(s.label.starts_with("pvc-"), "{}", s.label);
             let oldest = s.points.first().unwrap().0;
-            assert!(oldest < (now - 10 * 3600) as f64, "{}: history starts {}s ago", g.title, now as f64 - oldest);
+            assert!(
+                oldest < (now - 10 * 3600) as f64,
+                "{}: history starts {}s ago",
+                g.title,
+                now as f64 - oldest
+            );
             assert!(s.points.len() > 100, "{} points", s.points.len());
         }
     }
@@ -80,12 +132,24 @@ async fn prometheus_returns_backfilled_history() {
 #[tokio::test]
 async fn prometheus_errors_are_reported_not_thrown() {
     init_crypto();
-    let client = prometheus_http_query::Client::try_from(env("SEXTANT_TEST_PROMETHEUS").as_str()).unwrap();
-    let bad = sextant::config::GraphSpec { title: "bad".into(), query: "sum(".into(), label: None, unit: Default::default() };
-    let e = prometheus::query(&client, &bad, 80, chrono::Utc::now().timestamp()).await.unwrap_err();
+    let client =
+        prometheus_http_query::Client::try_from(env("SEXTANT_TEST_PROMETHEUS").as_str()).unwrap();
+    let bad = sextant::config::GraphSpec {
+        title: "bad".into(),
+        query: "sum(".into(),
+        label: None,
+        unit: Default::default(),
+    };
+    let e = prometheus::query(&client, &bad, 80, chrono::Utc::now().timestamp())
+        .await
+        .unwrap_err();
     assert!(e.contains("parse"), "{e}");
     let down = prometheus_http_query::Client::try_from("http://127.0.0.1:1").unwrap();
-    assert!(prometheus::query(&down, &default_graphs()[0], 80, 0).await.is_err());
+    assert!(
+        prometheus::query(&down, &default_graphs()[0], 80, 0)
+            .await
+            .is_err()
+    );
 }
 
 fn token(var: &str) -> Secret {
@@ -95,19 +159,41 @@ fn token(var: &str) -> Secret {
 #[tokio::test]
 async fn portworx_client_reads_the_simulator_volumes() {
     init_crypto();
-    let client = PxClient::new(&env("SEXTANT_TEST_PORTWORX"), Some(token("SEXTANT_TEST_PORTWORX_VIEW_TOKEN_FILE"))).unwrap();
+    let client = PxClient::new(
+        &env("SEXTANT_TEST_PORTWORX"),
+        Some(token("SEXTANT_TEST_PORTWORX_VIEW_TOKEN_FILE")),
+    )
+    .unwrap();
     let (cluster, volumes) = client.snapshot_state().await.unwrap();
     assert_eq!(cluster.status, "OK");
-    let mut claims: Vec<String> = volumes.iter().filter_map(|v| v.pvc.as_ref().map(|(ns, p)| format!("{ns}/{p}"))).collect();
+    let volumes: Vec<_> = volumes
+        .into_iter()
+        .filter(|v| v.pvc.as_ref().is_some_and(|p| p.0 == "shop"))
+        .collect();
+    let mut claims: Vec<String> = volumes
+        .iter()
+        .filter_map(|v| v.pvc.as_ref().map(|(ns, p)| format!("{ns}/{p}")))
+        .collect();
     claims.sort();
-    assert_eq!(claims, ["shop/data-carts-db-0", "shop/data-catalogue-db-0", "shop/data-orders-db-0", "shop/data-user-db-0"]);
+    assert_eq!(
+        claims,
+        [
+            "shop/data-carts-db-0",
+            "shop/data-catalogue-db-0",
+            "shop/data-orders-db-0",
+            "shop/data-user-db-0"
+        ]
+    );
     for v in &volumes {
         assert_eq!((v.ha_level, v.replicas), (3, 3));
         assert_eq!(v.state, "ATTACHED", "{} runs in a pod", v.name);
         assert_eq!(v.io_profile, "db");
         assert!(v.usage > 0 && v.usage < v.size);
     }
-    let catalogue = volumes.iter().find(|v| v.pvc.as_ref().is_some_and(|p| p.1 == "data-catalogue-db-0")).unwrap();
+    let catalogue = volumes
+        .iter()
+        .find(|v| v.pvc.as_ref().is_some_and(|p| p.1 == "data-catalogue-db-0"))
+        .unwrap();
     assert_eq!(catalogue.size, 20 << 30);
 }
 
@@ -119,12 +205,19 @@ async fn portworx_auth_and_wrong_endpoints_give_clear_errors() {
     let e = forged.snapshot_state().await.unwrap_err();
     assert!(e.contains("HTTP 401"), "{e}");
     // The metrics port is not the gateway: a plain-text 404.
-    let wrong = PxClient::new("http://127.0.0.1:19001", Some(token("SEXTANT_TEST_PORTWORX_VIEW_TOKEN_FILE"))).unwrap();
+    let wrong = PxClient::new(
+        "http://127.0.0.1:19001",
+        Some(token("SEXTANT_TEST_PORTWORX_VIEW_TOKEN_FILE")),
+    )
+    .unwrap();
     let e = wrong.snapshot_state().await.unwrap_err();
     assert!(e.contains("404") && e.contains("gateway"), "{e}");
     let down = PxClient::new("http://127.0.0.1:1", None).unwrap();
     let e = down.snapshot_state().await.unwrap_err();
     assert!(e.starts_with("cannot reach http://127.0.0.1:1"), "{e}");
     let token_text = std::fs::read_to_string(env("SEXTANT_TEST_PORTWORX_VIEW_TOKEN_FILE")).unwrap();
-    assert!(!e.contains(token_text.trim()), "tokens never appear in errors");
+    assert!(
+        !e.contains(token_text.trim()),
+        "tokens never appear in errors"
+    );
 }

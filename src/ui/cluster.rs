@@ -47,27 +47,29 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             _ => None,
         })
         .collect();
-    let shown_errors = if errors.len() > 2 { 1 } else { errors.len() } as u16;
-    let [err_area, table_area] = Layout::vertical([
-        Constraint::Length(shown_errors.min(inner.height / 2)),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
-    if shown_errors > 0 {
-        // Every kind failing at once is one cause (the server); say it once.
-        let lines = if errors.len() > 2 {
-            vec![errors[0].clone().patch_style(theme.style("status.error"))]
-        } else {
-            errors
-        };
+    // Every kind failing at once is one cause (the server): say it once, in full.
+    let lines = if errors.len() > 2 {
+        errors[..1].to_vec()
+    } else {
+        errors
+    };
+    let height = if lines.is_empty() {
+        0
+    } else {
+        3.min(inner.height / 2)
+    };
+    let [err_area, table_area] =
+        Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
+    let failing = !lines.is_empty();
+    if failing {
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), err_area);
     }
     let tree = c.tree();
     if tree.is_empty() {
-        let text = if c.is_loaded() {
-            "no namespaces to show"
-        } else {
-            "loading…"
+        let text = match (failing, c.is_loaded()) {
+            (true, _) => "no data yet: waiting for the API server",
+            (false, true) => "no namespaces to show",
+            (false, false) => "loading…",
         };
         f.render_widget(
             Paragraph::new(Span::styled(text, theme.style("text.dim"))),

@@ -107,3 +107,5 @@ fn link_notice(
     );
     true
 }
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,12 @@ pub fn init_crypto() {
 }
 
 /// Receives messages until `pred` accepts one, failing after `secs`.
-pub async fn wait_for<T>(rx: &mut Receiver<Msg>, secs: u64, what: &str, mut pred: impl FnMut(&Msg) -> Option<T>) -> T {
+pub async fn wait_for<T>(
+    rx: &mut Receiver<Msg>,
+    secs: u64,
+    what: &str,
+    mut pred: impl FnMut(&Msg) -> Option<T>,
+) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -31,6 +36,9 @@ pub async fn wait_for<T>(rx: &mut Receiver<Msg>, secs: u64, what: &str, mut pred
 
 /// A short unique suffix for names made by a test.
 pub fn unique() -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}", n % 0xffff_ffff)
 }

@@ -1,0 +1,656 @@
+//! Render tests: the state is built by feeding messages through the reducer, drawn into
+//! ratatui's `TestBackend` and compared with insta snapshots. Local-time columns (git
+//! dates, metrics axis) are masked, since they depend on the machine's time zone; the
+//! git dates are checked separately against chrono's local formatting. Colours are
+//! checked through the buffer's cell styles.
+use super::theme::Theme;
+use crate::app::cluster::Kind;
+use crate::app::keymap::Keymap;
+use crate::app::msg::{ClusterEvent, GitEvent, MetricsEvent, Msg, StorageEvent};
+use crate::app::state::{CommitRow, Link, PxCluster, RepoInfo, Series, VolumeRow};
+use crate::app::{State, update};
+use crate::sources::{portworx, rows};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Modifier, Style};
+use serde_json::{Value, json};
+
+/// 2024-05-01T12:00:00Z
+const NOW: i64 = 1_714_564_800;
+const W: u16 = 120;
+const H: u16 = 40;
+
+// ── Fixtures ─────────────────────────────────────────────────────────────────
+
+fn meta(name: &str, ns: Option<&str>, created: &str) -> Value {
+    let mut m = json!({
+        "name": name,
+        "uid": format!("00000000-0000-4000-8000-{:012x}", name.len()),
+        "resourceVersion": "1000",
+        "generation": 1,
+        "creationTimestamp": created,
+    });
+    if let Some(ns) = ns {
+        m["namespace"] = json!(ns);
+    }
+    m
+}
+
+fn pod_json(
+    name: &str,
+    owner: (&str, &str),
+    ready: bool,
+    restarts: i32,
+    claim: Option<&str>,
+) -> Value {
+    let mut m = meta(name, Some("shop"), "2024-04-28T08:00:00Z");
+    let (kind, owner_name) = owner;
+    if kind == "ReplicaSet" {
+        let hash = owner_name.rsplit('-').next().unwrap();
+        m["labels"] = json!({"app.kubernetes.io/name": "web", "pod-template-hash": hash});
+    }
+    m["ownerReferences"] = json!([{
+        "apiVersion": "apps/v1", "kind": kind, "name": owner_name,
+        "uid": "11111111-2222-4333-8444-555555555555", "controller": true, "blockOwnerDeletion": true
+    }]);
+    let volumes: Vec<Value> = claim
+        .iter()
+        .map(|c| json!({"name": "data", "persistentVolumeClaim": {"claimName": c}}))
+        .collect();
+    json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": m,
+        "spec": {"nodeName": "node-1", "containers": [{"name": "main", "image": "example/app:1"}], "volumes": volumes},
+        "status": {"phase": "Running", "containerStatuses": [{
+            "name": "main", "ready": ready, "started": true, "restartCount": restarts,
+            "image": "example/app:1", "imageID": "example/app@sha256:00"
+        }]}
+    })
+}
+
+/// The shop: a healthy Deployment `web` and a StatefulSet `db` whose third pod fails
+/// its readiness probe; a `monitoring` namespace with a DaemonSet.
+fn cluster_rows() -> Vec<(Kind, Vec<crate::app::cluster::ObjRow>)> {
+    let ns = |name: &str| {
+        rows::namespace(
+            &serde_json::from_value(json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": meta(name, None, "2024-04-01T09:00:00Z"),
+                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}
+            }))
+            .unwrap(),
+        )
+    };
+    let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "main", "image": "example/app:1"}]}});
+    let web = rows::deployment(
+        &serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": meta("web", Some("shop"), "2024-04-28T08:00:00Z"),
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "x"}}, "template": template},
+            "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2,
+                "conditions": [{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}
+        }))
+        .unwrap(),
+    );
+    let db = rows::statefulset(
+        &serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": meta("db", Some("shop"), "2024-04-28T08:00:00Z"),
+            "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "x"}}, "template": template,
+                "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}}]},
+            "status": {"observedGeneration": 1, "replicas": 3, "readyReplicas": 2, "currentReplicas": 3, "updatedReplicas": 3}
+        }))
+        .unwrap(),
+    );
+    let exporter = rows::daemonset(
+        &serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": meta("node-exporter", Some("monitoring"), "2024-04-01T09:10:00Z"),
+            "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": template},
+            "status": {"currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberMisscheduled": 0,
+                "numberReady": 1, "updatedNumberScheduled": 1, "observedGeneration": 1}
+        }))
+        .unwrap(),
+    );
+    let pod = |v: Value| rows::pod(&serde_json::from_value(v).unwrap());
+    let mut exporter_pod = pod_json(
+        "node-exporter-q7w4z",
+        ("DaemonSet", "node-exporter"),
+        true,
+        0,
+        None,
+    );
+    exporter_pod["metadata"]["namespace"] = json!("monitoring");
+    let pods = vec![
+        pod(pod_json(
+            "web-7c9d8f6b5-x2x9q",
+            ("ReplicaSet", "web-7c9d8f6b5"),
+            true,
+            0,
+            None,
+        )),
+        pod(pod_json(
+            "web-7c9d8f6b5-k8s7d",
+            ("ReplicaSet", "web-7c9d8f6b5"),
+            true,
+            1,
+            None,
+        )),
+        pod(pod_json(
+            "db-0",
+            ("StatefulSet", "db"),
+            true,
+            0,
+            Some("data-db-0"),
+        )),
+        pod(pod_json(
+            "db-1",
+            ("StatefulSet", "db"),
+            true,
+            0,
+            Some("data-db-1"),
+        )),
+        pod(pod_json(
+            "db-2",
+            ("StatefulSet", "db"),
+            false,
+            4,
+            Some("data-db-2"),
+        )),
+        pod(exporter_pod),
+    ];
+    let pvcs = (0..3)
+        .map(|i| {
+            rows::pvc(
+                &serde_json::from_value(json!({
+                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": meta(&format!("data-db-{i}"), Some("shop"), "2024-04-28T08:00:00Z"),
+                    "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "px-db",
+                        "volumeName": format!("pvc-c0000000-0000-4000-8000-00000000000{i}"),
+                        "resources": {"requests": {"storage": "20Gi"}}},
+                    "status": {"phase": "Bound"}
+                }))
+                .unwrap(),
+            )
+        })
+        .collect();
+    vec![
+        (Kind::Namespace, vec![ns("shop"), ns("monitoring")]),
+        (Kind::Deployment, vec![web]),
+        (Kind::StatefulSet, vec![db]),
+        (Kind::DaemonSet, vec![exporter]),
+        (Kind::Pod, pods),
+        (Kind::Pvc, pvcs),
+    ]
+}
+
+const SHAS: [&str; 6] = [
+    "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+    "a17c0e94b2d3f5e6a7b8c9d0e1f2a3b4c5d6e7f8",
+    "5be1d0c2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8",
+    "c0ffee12345678909876543210abcdefabcdef01",
+    "0d15ea5e0d15ea5e0d15ea5e0d15ea5e0d15ea5e",
+    "deadbeefcafef00d1234567890abcdef12345678",
+];
+
+fn commits() -> Vec<CommitRow> {
+    let c = |i: usize, author: &str, summary: &str| CommitRow {
+        id: SHAS[i].into(),
+        author: author.into(),
+        time: NOW - 3 * 3600 * i as i64 - 600,
+        summary: summary.into(),
+    };
+    vec![
+        c(0, "Ada Lovelace", "db: raise max_connections to 300"),
+        c(1, "Grace Hopper", "web: bump image to 1.4.2"),
+        c(2, "Ada Lovelace", "db: add a readiness probe"),
+        c(3, "Linus Torvalds", "monitoring: node-exporter v1.8.0"),
+        c(4, "Margaret Hamilton", "web: two replicas"),
+        c(5, "Ada Lovelace", "initial layout"),
+    ]
+}
+
+/// Volumes as the Portworx SDK gateway returns them: 95%, 40% and 78% full.
+fn volumes() -> Vec<VolumeRow> {
+    const GIB: u64 = 1 << 30;
+    let vol = |i: usize, usage: u64, nodes: &[&str]| {
+        json!({
+            "volume": {
+                "id": format!("10537293163618435{i:02}"),
+                "locator": {"name": format!("pvc-c0000000-0000-4000-8000-00000000000{i}"),
+                    "volume_labels": {"pvc": format!("data-db-{i}"), "namespace": "shop"}},
+                "spec": {"size": (20 * GIB).to_string(), "ha_level": "2", "io_profile": "IO_PROFILE_DB_REMOTE"},
+                "usage": usage.to_string(),
+                "status": "VOLUME_STATUS_UP",
+                "state": "VOLUME_STATE_ATTACHED",
+                "attached_on": "node-1",
+                "replica_sets": [{"nodes": nodes}]
+            },
+            "name": format!("pvc-c0000000-0000-4000-8000-00000000000{i}"),
+            "labels": {"pvc": format!("data-db-{i}"), "namespace": "shop"}
+        })
+    };
+    let body = json!({"volumes": [
+        vol(0, 19 * GIB, &["node-1", "node-2"]),
+        vol(1, 8 * GIB, &["node-1", "node-2"]),
+        vol(2, 156 * GIB / 10, &["node-2"]),
+        {"volume": {"id": "9", "readonly": true, "source": {"parent": "1053729316361843500"}, "spec": {"size": "1"}}, "name": "snap-0"}
+    ]});
+    portworx::volume_rows(serde_json::from_value(body).unwrap())
+}
+
+fn series() -> Vec<Series> {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let start = (NOW - 12 * 3600) as f64;
+    let s = |i: usize, scale: f64| Series {
+        label: format!("pvc-c0000000-0000-4000-8000-00000000000{i}"),
+        points: (0..=72)
+            .map(|k| {
+                let wave = ((k * 7 + i * 5) % 24) as f64;
+                (start + 600.0 * k as f64, scale * MIB * (1.0 + wave / 4.0))
+            })
+            .collect(),
+    };
+    vec![s(0, 2.0), s(1, 0.5)]
+}
+
+fn key(code: KeyCode) -> Msg {
+    let modifiers = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::NONE,
+    };
+    Msg::Key(KeyEvent::new(code, modifiers))
+}
+
+struct Screen {
+    state: State,
+    keymap: Keymap,
+    theme: Theme,
+}
+
+impl Screen {
+    fn new(read_only: bool) -> Self {
+        Screen {
+            state: State::new(read_only, crate::config::default_graphs(), NOW),
+            keymap: Keymap::default(),
+            theme: Theme::load("dark").expect("the bundled dark theme loads"),
+        }
+    }
+
+    fn send(&mut self, msgs: impl IntoIterator<Item = Msg>) -> &mut Self {
+        for m in msgs {
+            update(&mut self.state, &self.keymap, m);
+        }
+        self
+    }
+
+    fn keys(&mut self, s: &str) -> &mut Self {
+        let msgs: Vec<Msg> = s
+            .chars()
+            .map(|c| match c {
+                '\n' => key(KeyCode::Enter),
+                '\t' => key(KeyCode::Tab),
+                c => key(KeyCode::Char(c)),
+            })
+            .collect();
+        self.send(msgs)
+    }
+
+    fn cluster(&mut self) -> &mut Self {
+        self.send([Msg::Cluster(ClusterEvent::Connected {
+            context: "kind-sextant".into(),
+            server: "https://127.0.0.1:6443".into(),
+            namespace: None,
+        })]);
+        let listed: Vec<Msg> = cluster_rows()
+            .into_iter()
+            .map(|(k, rows)| Msg::Cluster(ClusterEvent::Listed(k, rows)))
+            .collect();
+        self.send(listed)
+    }
+
+    /// Data in every pane, as after the first complete frame.
+    fn everything(&mut self) -> &mut Self {
+        self.send([Msg::Resize(W, H)]);
+        self.cluster();
+        self.send([
+            Msg::Git(GitEvent::Opened(RepoInfo {
+                path: "/srv/gitops/shop-deploy".into(),
+                branch: "main".into(),
+                head: SHAS[0].into(),
+                remote: Some("origin".into()),
+            })),
+            Msg::Git(GitEvent::Page {
+                from: 0,
+                commits: commits(),
+                more: false,
+            }),
+            Msg::Metrics(MetricsEvent::Data {
+                graph: 0,
+                start: (NOW - 12 * 3600) as f64,
+                end: NOW as f64,
+                series: series(),
+            }),
+            Msg::Storage(StorageEvent::Data {
+                cluster: PxCluster {
+                    name: "px-sim".into(),
+                    status: "STATUS_OK".into(),
+                },
+                volumes: volumes(),
+            }),
+        ])
+    }
+
+    fn draw(&self) -> Buffer {
+        self.draw_at(W, H)
+    }
+
+    fn draw_at(&self, w: u16, h: u16) -> Buffer {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| super::draw(f, &self.state, &self.theme, &self.keymap))
+            .unwrap();
+        t.backend().buffer().clone()
+    }
+
+    fn style(&self, token: &str) -> Style {
+        self.theme.style(token)
+    }
+}
+
+/// The screen as text, one quoted line per row (as `TestBackend` prints it).
+fn text(b: &Buffer) -> String {
+    let mut backend = TestBackend::new(b.area.width, b.area.height);
+    // The backend prints its buffer, handling wide symbols.
+    ratatui::backend::Backend::draw(
+        &mut backend,
+        b.content
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((i as u16) % b.area.width, (i as u16) / b.area.width, c)),
+    )
+    .unwrap();
+    backend.to_string()
+}
+
+/// Replaces local-time stamps ("2024-05-01 11:50", "11:50") with placeholders.
+fn mask_times(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let d = |i: usize| c.get(i).is_some_and(|x| x.is_ascii_digit());
+    let is = |i: usize, ch: char| c.get(i) == Some(&ch);
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < c.len() {
+        let fresh = i == 0 || !d(i - 1);
+        let hhmm = |j: usize| d(j) && d(j + 1) && is(j + 2, ':') && d(j + 3) && d(j + 4);
+        if fresh
+            && (0..4).all(|k| d(i + k))
+            && is(i + 4, '-')
+            && d(i + 5)
+            && d(i + 6)
+            && is(i + 7, '-')
+            && d(i + 8)
+            && d(i + 9)
+            && is(i + 10, ' ')
+            && hhmm(i + 11)
+            && !d(i + 16)
+        {
+            out.push_str("YYYY-MM-DD hh:mm");
+            i += 16;
+        } else if fresh && hhmm(i) && !d(i + 5) {
+            out.push_str("hh:mm");
+            i += 5;
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn screen_text(b: &Buffer) -> String {
+    mask_times(&text(b))
+}
+
+/// Where `needle` starts on row `y`, in cells.
+fn find_in_row(b: &Buffer, y: u16, needle: &str) -> Option<u16> {
+    let row: Vec<&str> = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+    let n: Vec<String> = needle.chars().map(String::from).collect();
+    (0..row.len().saturating_sub(n.len() - 1))
+        .find(|&x| n.iter().enumerate().all(|(k, ch)| row[x + k] == ch))
+        .map(|x| x as u16)
+}
+
+/// Every (x, y) where `needle` starts.
+fn find_all(b: &Buffer, needle: &str) -> Vec<(u16, u16)> {
+    (0..b.area.height)
+        .filter_map(|y| find_in_row(b, y, needle).map(|x| (x, y)))
+        .collect()
+}
+
+fn find(b: &Buffer, needle: &str) -> (u16, u16) {
+    let all = find_all(b, needle);
+    assert_eq!(
+        all.len(),
+        1,
+        "{needle:?} should be on exactly one row: {all:?}"
+    );
+    all[0]
+}
+
+/// Asserts that every cell of `needle` at (x, y) has the fg and modifiers of `want`.
+fn assert_styled(b: &Buffer, (x, y): (u16, u16), needle: &str, want: Style) {
+    for k in 0..needle.chars().count() as u16 {
+        let cell = &b[(x + k, y)];
+        assert_eq!(
+            Some(cell.fg),
+            want.fg,
+            "{needle:?} at ({}, {y}): foreground",
+            x + k
+        );
+        assert!(
+            cell.modifier.contains(want.add_modifier),
+            "{needle:?} at ({}, {y}): modifiers {:?} lack {:?}",
+            x + k,
+            cell.modifier,
+            want.add_modifier
+        );
+    }
+}
+
+// ── Tests ────────────────────────────────────────────────────────────────────
+
+#[test]
+fn masking_replaces_only_clock_times() {
+    assert_eq!(
+        mask_times("a 2024-05-01 11:50 b 09:05 https://127.0.0.1:6443 12:345"),
+        "a YYYY-MM-DD hh:mm b hh:mm https://127.0.0.1:6443 12:345"
+    );
+}
+
+#[test]
+fn four_panes_with_data_and_an_open_tree() {
+    let mut s = Screen::new(false);
+    // Open shop and its StatefulSet; select the degraded pod.
+    s.everything().keys("j\nj\njjj");
+    let b = s.draw();
+    let text = text(&b);
+    for want in [
+        " Cluster  kind-sextant · https://127.0.0.1:6443 · all namespaces",
+        " Git  shop-deploy · main @ 3f2a9c1 · 6 commits",
+        " Metrics  Volume writes (1/3) · last 12h",
+        " Storage  Portworx px-sim · STATUS_OK · 3 volumes",
+        "shop/data-db-0",
+        "ctx:kind-sextant  ns:all  repo:shop-deploy@main",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    // Dates are local time; compare with chrono's own formatting.
+    for c in commits() {
+        let local = super::format::local(c.time, "%Y-%m-%d %H:%M");
+        assert_eq!(local.len(), 16);
+        assert!(
+            text.contains(&local),
+            "missing date {local} for {}",
+            c.summary
+        );
+    }
+    insta::assert_snapshot!("four_panes", mask_times(&text));
+}
+
+#[test]
+fn the_degraded_pod_and_its_parents_are_drawn_as_warnings() {
+    let mut s = Screen::new(false);
+    s.everything().keys("j\nj\njjj");
+    let b = s.draw();
+    let warn = s.style("status.warn");
+    let ok = s.style("status.ok");
+    assert_ne!(warn.fg, ok.fg);
+    // db-2 is Running but not ready: its phase in the warning colour.
+    let (_, y) = find(&b, " db-2 ");
+    let x = find_in_row(&b, y, "Running").expect("db-2 shows its phase");
+    assert_styled(&b, (x, y), "Running", warn);
+    assert!(find_in_row(&b, y, "0/1").is_some());
+    assert!(find_in_row(&b, y, " 4 ").is_some(), "restarts");
+    // The StatefulSet rolls up its pod and is itself short of replicas.
+    let (_, y) = find(&b, "▾ db ");
+    let x = find_in_row(&b, y, "degraded").unwrap();
+    assert_styled(&b, (x, y), "degraded", warn);
+    assert!(find_in_row(&b, y, "2/3").is_some());
+    // The namespace rolls up to degraded too, while showing its phase.
+    let (_, y) = find(&b, "▾ shop");
+    let x = find_in_row(&b, y, "Active").unwrap();
+    assert_styled(&b, (x, y), "Active", warn);
+    assert!(find_in_row(&b, y, "2w 5p").is_some());
+    // Healthy siblings stay green.
+    let (_, y) = find(&b, " db-0 ");
+    let x = find_in_row(&b, y, "Running").unwrap();
+    assert_styled(&b, (x, y), "Running", ok);
+    let (_, y) = find(&b, "▸ web");
+    let x = find_in_row(&b, y, "healthy").unwrap();
+    assert_styled(&b, (x, y), "healthy", ok);
+    // The selection is on db-2, highlighted because the cluster pane has focus.
+    let (x, y) = find(&b, " db-2 ");
+    assert_eq!(Some(b[(x, y)].bg), s.style("selection").bg);
+    let (x, y) = find(&b, " db-0 ");
+    assert_ne!(Some(b[(x, y)].bg), s.style("selection").bg);
+}
+
+#[test]
+fn a_failed_kubeconfig_is_explained_in_the_cluster_pane() {
+    let mut s = Screen::new(false);
+    // No other source configured, as run.rs marks them.
+    s.state.git.link = Link::Off;
+    s.state.metrics.link = Link::Off;
+    s.state.storage.link = Link::Off;
+    s.send([
+        Msg::Resize(W, H),
+        Msg::Cluster(ClusterEvent::ConfigFailed(
+            "kubeconfig /home/ops/.kube/config: context \"prod\" not found".into(),
+        )),
+    ]);
+    let b = s.draw();
+    let at = find(&b, "context \"prod\" not found");
+    assert_styled(
+        &b,
+        at,
+        "context \"prod\" not found",
+        s.style("status.error"),
+    );
+    let text = screen_text(&b);
+    assert!(text.contains("not connected"));
+    assert!(text.contains("Fix the kubeconfig"));
+    assert!(text.contains("no repository: run sextant inside a git repository"));
+    assert!(text.contains("no Prometheus: pass --prometheus URL"));
+    assert!(text.contains("no Portworx: pass --portworx URL"));
+    // The status bar marks kube down.
+    let (x, y) = find(&b, "✖ kube");
+    assert_eq!(y, H - 1);
+    assert_eq!(Some(b[(x, y)].fg), s.style("status.error").fg);
+    insta::assert_snapshot!("config_failed", text);
+}
+
+#[test]
+fn help_in_read_only_mode_hides_the_restart_key() {
+    let mut s = Screen::new(true);
+    s.everything().keys("?");
+    assert!(s.state.help);
+    let b = s.draw();
+    let text = screen_text(&b);
+    assert!(text.contains(" Keys "));
+    assert!(text.contains("show or hide this help"));
+    assert!(text.contains("read-only: actions that write are hidden"));
+    assert!(!text.contains("restart the selected workload"), "{text}");
+    assert!(text.contains(" READ-ONLY "));
+    let at = find(&b, "READ-ONLY");
+    assert_eq!(Some(b[at].bg), s.style("statusbar.readonly").bg);
+    insta::assert_snapshot!("help_read_only", text);
+}
+
+#[test]
+fn help_in_write_mode_lists_the_restart_key() {
+    let mut s = Screen::new(false);
+    s.everything().keys("?");
+    let b = s.draw();
+    let (x, y) = find(&b, "restart the selected workload  (Cluster)");
+    // The key column is right-aligned just before it.
+    assert_eq!(b[(x - 3, y)].symbol(), "R");
+    assert_styled(&b, (x - 3, y), "R", s.style("help.key"));
+    let text = screen_text(&b);
+    assert!(!text.contains("read-only"));
+    assert!(!text.contains("READ-ONLY"));
+}
+
+#[test]
+fn the_confirm_dialog_previews_the_restart() {
+    let mut s = Screen::new(false);
+    // Open shop, select the web Deployment, ask to restart it.
+    s.everything().keys("j\nGR");
+    assert!(s.state.confirm.is_some());
+    let b = s.draw();
+    let text = screen_text(&b);
+    assert!(text.contains(" Confirm "));
+    assert!(text.contains("Restart Deployment shop/web"));
+    assert!(text.contains("kubectl.kubernetes.io/restartedAt = <now>"));
+    let at = find(&b, " n/Esc ");
+    assert_styled(&b, at, "n/Esc", s.style("help.key"));
+    insta::assert_snapshot!("confirm_restart", text);
+}
+
+#[test]
+fn a_nearly_full_volume_is_drawn_as_an_error() {
+    let mut s = Screen::new(false);
+    s.everything();
+    let b = s.draw();
+    let err = s.style("status.error");
+    assert_eq!(err.add_modifier, Modifier::BOLD);
+    let at = find(&b, "95%");
+    assert_styled(&b, at, "95%", err);
+    // 78% is a warning, 40% plain text.
+    let at = find(&b, "78%");
+    assert_styled(&b, at, "78%", s.style("status.warn"));
+    let at = find(&b, "40%");
+    assert_styled(&b, at, "40%", s.style("text"));
+    assert!(!b[at].modifier.contains(Modifier::BOLD));
+    // data-db-2 has one replica of two.
+    let (_, y) = find(&b, "shop/data-db-2");
+    let x = find_in_row(&b, y, "1/2").unwrap();
+    assert_styled(&b, (x, y), "1/2", s.style("status.warn"));
+    // The storage pane, zoomed, is easy to read in a snapshot.
+    s.keys("\t\t\tz");
+    insta::assert_snapshot!("storage_zoomed", screen_text(&s.draw()));
+}
+
+#[test]
+fn small_and_odd_terminal_sizes_do_not_panic() {
+    let mut s = Screen::new(false);
+    s.everything().keys("j\nj\n");
+    for (w, h) in [(1, 1), (10, 3), (40, 10), (80, 24), (300, 80)] {
+        let b = s.draw_at(w, h);
+        assert_eq!((b.area.width, b.area.height), (w, h));
+    }
+    s.keys("?");
+    s.draw_at(20, 5);
+    s.keys("?R");
+    s.draw_at(20, 5);
+}
