@@ -8,3 +8,5 @@ pub mod update;
 pub use msg::{Command, Msg};
 pub use state::State;
 pub use update::update;
+#[cfg(test)]
+mod tests;

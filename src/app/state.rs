@@ -127,6 +127,8 @@ pub struct State {
     pub quit: bool,
     pub read_only: bool,
     pub now: i64,
+    /// Terminal width, for sizing graph queries.
+    pub cols: u16,
     pub cluster: ClusterState,
     pub git: GitState,
     pub metrics: MetricsState,
@@ -150,6 +152,7 @@ impl State {
             quit: false,
             read_only,
             now,
+            cols: 80,
             cluster: ClusterState::default(),
             git: GitState::default(),
             metrics: MetricsState {

@@ -3,7 +3,7 @@ use super::cluster::{Connection, Kind, KindStatus};
 use super::keymap::{Action, Keymap};
 use super::msg::{ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, WriteIntent};
 use super::state::{Confirm, Link, Pane, State};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// How many commits a history page holds.
 pub const PAGE: usize = 200;
@@ -13,9 +13,10 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
     let mut out = Vec::new();
     match msg {
         Msg::Key(key) => key_pressed(state, keymap, key, &mut out),
-        Msg::Resize(cols, rows) => {
+        Msg::Resize(cols, _rows) => {
             state.dirty = true;
-            graph_for_size(state, cols, rows, &mut out);
+            state.cols = cols;
+            graph_for_size(state, cols, &mut out);
         }
         Msg::Tick(now) => {
             state.now = now;
@@ -39,11 +40,11 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
 
 /// The plot width the metrics pane gets in a terminal of this size.
 pub fn graph_width(cols: u16, zoomed: bool) -> u16 {
-    let pane = if zoomed { cols } else { cols / 2 };
+    let pane = if zoomed { cols } else { cols * 45 / 100 };
     pane.saturating_sub(12).max(10)
 }
 
-fn graph_for_size(state: &mut State, cols: u16, _rows: u16, out: &mut Vec<Command>) {
+fn graph_for_size(state: &mut State, cols: u16, out: &mut Vec<Command>) {
     let width = graph_width(cols, state.zoom && state.focus == Pane::Metrics);
     // Only a real change of width asks for new data: the step follows the width.
     if width != state.metrics.width && !state.metrics.graphs.is_empty() {
@@ -59,7 +60,13 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
     if key.kind == KeyEventKind::Release {
         return;
     }
+    let was_dirty = state.dirty;
     state.dirty = true;
+    // Raw mode swallows SIGINT: Ctrl-C quits from anywhere, dialogs included.
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        state.quit = true;
+        return;
+    }
     if let Some(confirm) = state.confirm.take() {
         match key.code {
             KeyCode::Char('y') | KeyCode::Enter => run_write(state, confirm.intent, out),
@@ -82,10 +89,12 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
     if key.code == KeyCode::Esc {
         state.zoom = false;
         state.flash = None;
+        graph_for_size(state, state.cols, out);
         return;
     }
     let Some(action) = keymap.lookup(&key, state.focus) else {
-        state.dirty = false;
+        // Nothing changed, but a redraw asked for earlier still stands.
+        state.dirty = was_dirty;
         return;
     };
     if keymap.is_write(action) && state.read_only {
@@ -107,8 +116,12 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 (i + n - 1) % n
             };
             state.focus = Pane::ALL[next];
+            graph_for_size(state, state.cols, out);
         }
-        Action::Zoom => state.zoom = !state.zoom,
+        Action::Zoom => {
+            state.zoom = !state.zoom;
+            graph_for_size(state, state.cols, out);
+        }
         Action::Up => move_by(state, -1, out),
         Action::Down => move_by(state, 1, out),
         Action::PageUp => move_by(state, -(PAGE_STEP as i64), out),
@@ -234,6 +247,8 @@ fn expand(state: &mut State, open: bool, toggle: bool) {
 
 fn cluster_event(state: &mut State, ev: ClusterEvent) {
     let c = &mut state.cluster;
+    // The cursor stays on its object when lines appear or go above it.
+    let selected_key = c.tree().get(c.selected).map(|l| l.key.clone());
     state.dirty = true;
     match ev {
         ClusterEvent::Connected {
@@ -264,8 +279,11 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
             c.kinds.insert(kind, KindStatus::Error(e));
         }
     }
-    let len = c.tree().len();
-    c.selected = c.selected.min(len.saturating_sub(1));
+    let tree = c.tree();
+    c.selected = selected_key
+        .and_then(|k| tree.iter().position(|l| l.key == k))
+        .unwrap_or(c.selected)
+        .min(tree.len().saturating_sub(1));
 }
 
 fn git_event(state: &mut State, ev: GitEvent) {
@@ -321,14 +339,22 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
 
 fn storage_event(state: &mut State, ev: StorageEvent) {
     let s = &mut state.storage;
-    state.dirty = true;
     match ev {
+        // A poll that found nothing new must not cost a frame.
+        StorageEvent::Data { cluster, volumes }
+            if s.link == Link::Up
+                && s.cluster.as_ref() == Some(&cluster)
+                && s.volumes == volumes => {}
         StorageEvent::Data { cluster, volumes } => {
+            state.dirty = true;
             s.cluster = Some(cluster);
             s.volumes = volumes;
             s.selected = s.selected.min(s.volumes.len().saturating_sub(1));
             s.link = Link::Up;
         }
-        StorageEvent::Failed(e) => s.link = Link::Down(e),
+        StorageEvent::Failed(e) => {
+            state.dirty |= s.link != Link::Down(e.clone());
+            s.link = Link::Down(e);
+        }
     }
 }

@@ -40,6 +40,14 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             return;
         }
     }
+    // Narrow panes keep the subject readable: the day only, shorter names.
+    let wide = area.width >= 100;
+    let (date_format, date_width) = if wide {
+        ("%Y-%m-%d %H:%M", 16)
+    } else {
+        ("%Y-%m-%d", 10)
+    };
+    let author_width: u16 = if wide { 16 } else { 12 };
     let rows: Vec<Row> = g
         .commits
         .iter()
@@ -50,18 +58,21 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
                     theme.style("git.sha"),
                 )),
                 Cell::from(Span::styled(
-                    local(c.time, "%Y-%m-%d %H:%M"),
+                    local(c.time, date_format),
                     theme.style("git.date"),
                 )),
-                Cell::from(Span::styled(clip(&c.author, 14), theme.style("git.author"))),
+                Cell::from(Span::styled(
+                    clip(&c.author, author_width as usize),
+                    theme.style("git.author"),
+                )),
                 Cell::from(Span::styled(c.summary.clone(), theme.style("text"))),
             ])
         })
         .collect();
     let widths = [
         Constraint::Length(7),
-        Constraint::Length(16),
-        Constraint::Length(14),
+        Constraint::Length(date_width),
+        Constraint::Length(author_width),
         Constraint::Min(10),
     ];
     let table = Table::new(rows, widths)

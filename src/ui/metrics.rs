@@ -153,7 +153,8 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             .last()
             .map(|p| value(p.1, graph.unit))
             .unwrap_or_default();
-        spans.push(Span::styled("━ ", theme.series(i)));
+        // A no-break space keeps each swatch on the line of its name.
+        spans.push(Span::styled("━\u{a0}", theme.series(i)));
         spans.push(Span::styled(
             format!("{} {last}   ", clip(&legend_name(s, &series.label), 44)),
             theme.style("text"),

@@ -28,7 +28,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
             Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
         let [tl, tr] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-        let [bl, br] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+        let [bl, br] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
             .areas(bottom);
         for (p, area) in [
             (Pane::Cluster, tl),

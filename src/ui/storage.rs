@@ -91,7 +91,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
                     theme.style(repl_token),
                 )),
                 Cell::from(Span::styled(
-                    format!("{} {}", v.status.to_lowercase(), state),
+                    state,
                     theme.style(state_token(&v.state, &v.status)),
                 )),
                 Cell::from(v.io_profile.clone()),
@@ -100,12 +100,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         })
         .collect();
     let widths = [
-        Constraint::Min(16),
+        Constraint::Min(10),
+        Constraint::Length(8),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(10),
         Constraint::Length(9),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(14),
-        Constraint::Length(6),
         Constraint::Length(5),
     ];
     let table = Table::new(rows, widths)

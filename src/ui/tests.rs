@@ -274,7 +274,7 @@ impl Screen {
         Screen {
             state: State::new(read_only, crate::config::default_graphs(), NOW),
             keymap: Keymap::default(),
-            theme: Theme::load("dark").expect("the bundled dark theme loads"),
+            theme: Theme::bundled("dark").expect("the bundled dark theme loads"),
         }
     }
 
@@ -476,10 +476,10 @@ fn four_panes_with_data_and_an_open_tree() {
     let b = s.draw();
     let text = text(&b);
     for want in [
-        " Cluster  kind-sextant · https://127.0.0.1:6443 · all namespaces",
-        " Git  shop-deploy · main @ 3f2a9c1 · 6 commits",
-        " Metrics  Volume writes (1/3) · last 12h",
-        " Storage  Portworx px-sim · STATUS_OK · 3 volumes",
+        " Cluster kind-sextant · https://127.0.0.1:6443 · all namespaces",
+        " Git shop-deploy · main @ 3f2a9c1 · 6 commits",
+        " Metrics Volume writes (1/3) · last 12h",
+        " Storage Portworx px-sim · STATUS_OK · 3 volumes",
         "shop/data-db-0",
         "ctx:kind-sextant  ns:all  repo:shop-deploy@main",
     ] {
@@ -487,11 +487,12 @@ fn four_panes_with_data_and_an_open_tree() {
     }
     // Dates are local time; compare with chrono's own formatting.
     for c in commits() {
-        let local = super::format::local(c.time, "%Y-%m-%d %H:%M");
-        assert_eq!(local.len(), 16);
+        // A narrow git pane shows the day only.
+        let local = super::format::local(c.time, "%Y-%m-%d");
+        assert_eq!(local.len(), 10);
         assert!(
             text.contains(&local),
-            "missing date {local} for {}",
+            "missing date {local} for {} in\n{text}",
             c.summary
         );
     }
@@ -653,4 +654,44 @@ fn small_and_odd_terminal_sizes_do_not_panic() {
     s.draw_at(20, 5);
     s.keys("?R");
     s.draw_at(20, 5);
+}
+
+#[test]
+fn failing_watches_are_shown_above_the_last_known_rows() {
+    let mut s = Screen::new(false);
+    s.everything();
+    s.send([Msg::Cluster(ClusterEvent::WatchFailed(
+        Kind::Pod,
+        "connection refused".into(),
+    ))]);
+    let b = s.draw();
+    let at = find(&b, "Pod: connection refused (retrying)");
+    assert_styled(&b, at, "Pod: connection refused", s.style("status.error"));
+    // The rows below are still the last known.
+    let (_, header) = find(&b, "NAME ");
+    assert!(header > at.1);
+    assert_eq!(find_all(&b, "▸ shop").len(), 1);
+    let (x, y) = find(&b, "✖ kube (reconnecting)");
+    assert_eq!(y, H - 1);
+    assert_eq!(Some(b[(x, y)].fg), s.style("status.error").fg);
+
+    // Every watch failing is one cause, said once; with nothing known, say why.
+    let mut s = Screen::new(false);
+    s.send([Msg::Cluster(ClusterEvent::Connected {
+        context: "kind-sextant".into(),
+        server: "https://127.0.0.1:6443".into(),
+        namespace: None,
+    })]);
+    for kind in Kind::ALL {
+        s.send([Msg::Cluster(ClusterEvent::WatchFailed(
+            kind,
+            "connection refused".into(),
+        ))]);
+    }
+    let b = s.draw();
+    assert_eq!(find_all(&b, "connection refused (retrying)").len(), 1);
+    assert_eq!(
+        find_all(&b, "no data yet: waiting for the API server").len(),
+        1
+    );
 }

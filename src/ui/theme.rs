@@ -93,6 +93,15 @@ impl Theme {
         Self::load_depth(name, 0)
     }
 
+    /// A bundled theme only, whatever the user has: for tests and fallbacks.
+    pub fn bundled(name: &str) -> Result<Theme, String> {
+        let (_, text) = BUNDLED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| format!("no bundled theme {name:?}"))?;
+        Self::parse(text, Self::bundled)
+    }
+
     fn source(name: &str) -> Result<(String, String), String> {
         if let Some(dir) = crate::config::config_dir() {
             let path = dir.join("themes").join(format!("{name}.toml"));
