@@ -103,7 +103,21 @@ fn demo_shows_every_pane_help_and_quits_cleanly() {
         30,
     );
     // The legend names volumes by their claims, with history (the axis spans 12 h).
-    t.wait(&["━ shop/data-catalogue-db-0"], 20);
+    let legend = |s: &str| {
+        s.lines().any(|l| {
+            l.contains("━\u{a0}shop/data-catalogue-db-0")
+                || l.contains("━ shop/data-catalogue-db-0")
+        })
+    };
+    let end = Instant::now() + Duration::from_secs(20);
+    while !legend(&t.screen()) {
+        assert!(
+            Instant::now() < end,
+            "no legend entry for the claim:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     t.keys(&["?"]);
     t.wait(
         &[

@@ -48,12 +48,20 @@ fn workload_health(desired: u32, ready: u32, updated: u32, observed_current: boo
     }
 }
 
+fn count(n: Option<i32>) -> u32 {
+    n.unwrap_or(0).max(0) as u32
+}
+
+/// Whether the controller has acted on the latest spec.
+fn observed(status_generation: Option<i64>, meta_generation: Option<i64>) -> bool {
+    status_generation.unwrap_or(0) >= meta_generation.unwrap_or(0)
+}
+
 pub fn deployment(d: &Deployment) -> ObjRow {
-    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as u32;
+    let desired = count(Some(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)));
     let st = d.status.clone().unwrap_or_default();
-    let ready = st.ready_replicas.unwrap_or(0).max(0) as u32;
-    let updated = st.updated_replicas.unwrap_or(0).max(0) as u32;
-    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
+    let (ready, updated) = (count(st.ready_replicas), count(st.updated_replicas));
+    let observed = observed(st.observed_generation, d.metadata.generation);
     let failed = st
         .conditions
         .iter()
@@ -80,11 +88,10 @@ pub fn deployment(d: &Deployment) -> ObjRow {
 }
 
 pub fn statefulset(s: &StatefulSet) -> ObjRow {
-    let desired = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as u32;
+    let desired = count(Some(s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)));
     let st = s.status.clone().unwrap_or_default();
-    let ready = st.ready_replicas.unwrap_or(0).max(0) as u32;
-    let updated = st.updated_replicas.unwrap_or(0).max(0) as u32;
-    let observed = st.observed_generation.unwrap_or(0) >= s.metadata.generation.unwrap_or(0);
+    let (ready, updated) = (count(st.ready_replicas), count(st.updated_replicas));
+    let observed = observed(st.observed_generation, s.metadata.generation);
     let claims = s
         .spec
         .iter()
@@ -101,10 +108,12 @@ pub fn statefulset(s: &StatefulSet) -> ObjRow {
 
 pub fn daemonset(d: &DaemonSet) -> ObjRow {
     let st = d.status.clone().unwrap_or_default();
-    let desired = st.desired_number_scheduled.max(0) as u32;
-    let ready = st.number_ready.max(0) as u32;
-    let updated = st.updated_number_scheduled.unwrap_or(0).max(0) as u32;
-    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
+    let (desired, ready) = (
+        count(Some(st.desired_number_scheduled)),
+        count(Some(st.number_ready)),
+    );
+    let updated = count(st.updated_number_scheduled);
+    let observed = observed(st.observed_generation, d.metadata.generation);
     ObjRow {
         health: workload_health(desired, ready, updated, observed),
         ready: Some((ready, desired)),

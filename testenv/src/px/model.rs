@@ -299,10 +299,10 @@ impl Cluster {
         labels: BTreeMap<String, String>,
     ) -> SdkResult {
         if name.is_empty() {
-            return Err(err(Code::InvalidArgument, "Must supply a uniqe name"));
+            return Err(err(Code::InvalidArgument, "Must supply a unique name"));
         }
         if parent.is_empty() {
-            return Err(err(Code::InvalidArgument, "Must parent volume id"));
+            return Err(err(Code::InvalidArgument, "Must supply a parent volume id"));
         }
         let id = self.copy_of(parent, name, labels, false)?;
         Ok(json!({ "volume_id": id }))
