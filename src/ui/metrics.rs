@@ -153,12 +153,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             .last()
             .map(|p| value(p.1, graph.unit))
             .unwrap_or_default();
-        // A no-break space keeps each swatch on the line of its name.
+        // No-break spaces keep each entry (swatch, name, value) on one line.
         spans.push(Span::styled("━\u{a0}", theme.series(i)));
-        spans.push(Span::styled(
-            format!("{} {last}   ", clip(&legend_name(s, &series.label), 44)),
-            theme.style("text"),
-        ));
+        let entry =
+            format!("{} {last}", clip(&legend_name(s, &series.label), 44)).replace(' ', "\u{a0}");
+        spans.push(Span::styled(entry, theme.style("text")));
+        spans.push(Span::raw("   "));
     }
     f.render_widget(
         Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
