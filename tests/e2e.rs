@@ -102,11 +102,11 @@ fn demo_shows_every_pane_help_and_quits_cleanly() {
         ],
         30,
     );
-    // The legend names volumes by their claims, with history (the axis spans 12 h).
+    // The legend names volumes by their claims (in the shown namespace, without it).
     let legend = |s: &str| {
         s.lines().any(|l| {
-            l.contains("━\u{a0}shop/data-catalogue-db-0")
-                || l.contains("━ shop/data-catalogue-db-0")
+            l.contains("━\u{a0}data-catalogue-db-0")
+                || l.contains("━ data-catalogue-db-0")
         })
     };
     let end = Instant::now() + Duration::from_secs(20);

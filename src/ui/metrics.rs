@@ -24,15 +24,20 @@ pub fn value(v: f64, unit: Unit) -> String {
     }
 }
 
-/// A Portworx volume name (pvc-<uid>) reads better as the claim it backs.
+/// A Portworx volume name (pvc-<uid>) reads better as the claim it backs; the
+/// namespace is left out when it is the one shown.
 fn legend_name(s: &State, label: &str) -> String {
-    s.storage
+    let claim = s
+        .storage
         .volumes
         .iter()
         .find(|v| v.name == label)
-        .and_then(|v| v.pvc.as_ref())
-        .map(|(ns, p)| format!("{ns}/{p}"))
-        .unwrap_or_else(|| label.to_string())
+        .and_then(|v| v.pvc.as_ref());
+    match claim {
+        Some((ns, p)) if s.cluster.namespace.as_ref() == Some(ns) => p.clone(),
+        Some((ns, p)) => format!("{ns}/{p}"),
+        None => label.to_string(),
+    }
 }
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
@@ -97,7 +102,11 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         );
         return;
     }
-    let legend_lines = if inner.height > 8 { 2 } else { 1 };
+    let legend_lines = match inner.height {
+        0..=8 => 1,
+        9..=14 => 2,
+        _ => 3,
+    };
     let [chart_area, legend_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(legend_lines)]).areas(inner);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
