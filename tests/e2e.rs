@@ -105,8 +105,7 @@ fn demo_shows_every_pane_help_and_quits_cleanly() {
     // The legend names volumes by their claims (in the shown namespace, without it).
     let legend = |s: &str| {
         s.lines().any(|l| {
-            l.contains("━\u{a0}data-catalogue-db-0")
-                || l.contains("━ data-catalogue-db-0")
+            l.contains("━\u{a0}data-catalogue-db-0") || l.contains("━ data-catalogue-db-0")
         })
     };
     let end = Instant::now() + Duration::from_secs(20);

@@ -7,18 +7,34 @@ pub enum Kind {
     Deployment,
     StatefulSet,
     DaemonSet,
+    CronJob,
+    Job,
     Pod,
+    Service,
+    Ingress,
+    ConfigMap,
+    Secret,
     Pvc,
+    Pv,
+    VolumeSnapshot,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Namespace,
         Kind::Deployment,
         Kind::StatefulSet,
         Kind::DaemonSet,
+        Kind::CronJob,
+        Kind::Job,
         Kind::Pod,
+        Kind::Service,
+        Kind::Ingress,
+        Kind::ConfigMap,
+        Kind::Secret,
         Kind::Pvc,
+        Kind::Pv,
+        Kind::VolumeSnapshot,
     ];
 
     pub fn label(self) -> &'static str {
@@ -27,8 +43,16 @@ impl Kind {
             Kind::Deployment => "Deployment",
             Kind::StatefulSet => "StatefulSet",
             Kind::DaemonSet => "DaemonSet",
+            Kind::CronJob => "CronJob",
+            Kind::Job => "Job",
             Kind::Pod => "Pod",
+            Kind::Service => "Service",
+            Kind::Ingress => "Ingress",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
             Kind::Pvc => "PVC",
+            Kind::Pv => "PV",
+            Kind::VolumeSnapshot => "VolumeSnapshot",
         }
     }
 
@@ -38,13 +62,26 @@ impl Kind {
             Kind::Deployment => "deploy",
             Kind::StatefulSet => "sts",
             Kind::DaemonSet => "ds",
+            Kind::CronJob => "cj",
+            Kind::Job => "job",
             Kind::Pod => "pod",
+            Kind::Service => "svc",
+            Kind::Ingress => "ing",
+            Kind::ConfigMap => "cm",
+            Kind::Secret => "secret",
             Kind::Pvc => "pvc",
+            Kind::Pv => "pv",
+            Kind::VolumeSnapshot => "snap",
         }
     }
 
+    /// Kinds that own pods and can be restarted.
     pub fn is_workload(self) -> bool {
         matches!(self, Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet)
+    }
+
+    pub fn cluster_scoped(self) -> bool {
+        matches!(self, Kind::Namespace | Kind::Pv)
     }
 }
 
@@ -87,9 +124,43 @@ pub struct ObjRow {
     pub detail: String,
     /// The workload that owns a pod: (kind, name).
     pub owner: Option<(Kind, String)>,
-    /// Claims a pod mounts; for a PVC, the PV it is bound to.
+    /// Claims a pod mounts or a StatefulSet templates; for a PVC the PV it is bound to;
+    /// for a PV its claim as namespace/name; for a VolumeSnapshot its source claim.
     pub claims: Vec<String>,
+    /// A Service's selector, or the pod labels of a workload's template.
+    pub selector: Vec<(String, String)>,
+    /// Data keys of a ConfigMap or Secret. Values are never kept.
+    pub keys: Vec<String>,
+    pub containers: Vec<ContainerRow>,
+    /// A PV's CSI volume handle: the Portworx volume id.
+    pub volume: String,
 }
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ContainerRow {
+    pub name: String,
+    pub ready: bool,
+    pub restarts: u32,
+    /// running, waiting reason, or terminated reason.
+    pub state: String,
+}
+
+/// A Warning event, for the strip under the tree.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct WarningRow {
+    pub namespace: String,
+    pub name: String,
+    /// Kind/name of the object it is about.
+    pub object: String,
+    pub reason: String,
+    pub message: String,
+    pub count: u32,
+    /// Last seen, unix seconds.
+    pub time: i64,
+}
+
+/// How many warnings are kept.
+pub const MAX_WARNINGS: usize = 50;
 
 impl ObjRow {
     pub fn kind(&self) -> Kind {
@@ -109,6 +180,16 @@ pub enum KindStatus {
     Ready,
     /// The watch failed; rows shown are the last known.
     Error(String),
+    /// The user may not list this kind.
+    Forbidden,
+    /// The API server does not serve this kind (an older release, or no CRD).
+    NotServed,
+}
+
+impl KindStatus {
+    pub fn settled(&self) -> bool {
+        !matches!(self, KindStatus::Loading)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -132,52 +213,30 @@ pub struct ClusterState {
     pub kinds: BTreeMap<Kind, KindStatus>,
     pub expanded: BTreeSet<Key>,
     pub selected: usize,
-}
-
-/// One line of the tree as drawn.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TreeLine {
-    pub key: Key,
-    pub depth: u8,
-    pub expandable: bool,
-    pub expanded: bool,
-    /// Rolled up from children for namespaces and workloads.
-    pub health: Health,
-    /// For namespaces: workloads and pods counted.
-    pub counts: Option<(usize, usize)>,
+    /// Latest Warning events, newest first, at most MAX_WARNINGS.
+    pub warnings: Vec<WarningRow>,
+    /// The `/` filter: a name substring, `l:key=value`, or `s:state`.
+    pub filter: String,
 }
 
 impl ClusterState {
     pub fn is_loaded(&self) -> bool {
         matches!(self.connection, Connection::Failed(_))
-            || Kind::ALL.iter().all(|k| {
-                matches!(
-                    self.kinds.get(k),
-                    Some(KindStatus::Ready | KindStatus::Error(_))
-                )
-            })
+            || Kind::ALL
+                .iter()
+                .all(|k| self.kinds.get(k).is_some_and(KindStatus::settled))
     }
 
-    /// Pods of a workload, by owner.
-    fn children<'a>(
+    pub fn row(&self, kind: Kind, ns: &str, name: &str) -> Option<&ObjRow> {
+        self.rows.get(&(kind, ns.to_string(), name.to_string()))
+    }
+
+    /// Rows of a kind in a namespace ("" for cluster-scoped kinds), by name.
+    pub fn in_namespace<'a>(
         &'a self,
-        ns: &'a str,
         kind: Kind,
-        name: &'a str,
+        ns: &'a str,
     ) -> impl Iterator<Item = &'a ObjRow> + 'a {
-        let start = (Kind::Pod, ns.to_string(), String::new());
-        self.rows
-            .range(start..)
-            .take_while(move |((k, n, _), _)| *k == Kind::Pod && n == ns)
-            .map(|(_, r)| r)
-            .filter(move |r| {
-                r.owner
-                    .as_ref()
-                    .is_some_and(|(k, o)| *k == kind && o == name)
-            })
-    }
-
-    fn in_namespace(&self, kind: Kind, ns: &str) -> impl Iterator<Item = &ObjRow> {
         let start = (kind, ns.to_string(), String::new());
         self.rows
             .range(start..)
@@ -185,67 +244,13 @@ impl ClusterState {
             .map(|(_, r)| r)
     }
 
-    /// The visible tree: namespaces, then their workloads, then a workload's pods.
-    pub fn tree(&self) -> Vec<TreeLine> {
-        let mut out = Vec::new();
-        let mut namespaces: Vec<&ObjRow> = self
-            .rows
-            .values()
-            .filter(|r| r.kind() == Kind::Namespace)
-            .collect();
-        if let Some(ns) = &self.namespace {
-            namespaces.retain(|r| &r.name == ns);
-        }
-        for ns in namespaces {
-            let nskey = ns.key();
-            let open = self.expanded.contains(&nskey);
-            let mut lines = Vec::new();
-            let mut worst = Health::Healthy;
-            let mut workloads = 0;
-            for kind in [Kind::StatefulSet, Kind::Deployment, Kind::DaemonSet] {
-                for w in self.in_namespace(kind, &ns.name) {
-                    workloads += 1;
-                    let pods: Vec<&ObjRow> = self.children(&ns.name, kind, &w.name).collect();
-                    let health = pods.iter().map(|p| p.health).fold(w.health, Health::max);
-                    worst = worst.max(health);
-                    let wkey = w.key();
-                    let wopen = self.expanded.contains(&wkey);
-                    lines.push(TreeLine {
-                        key: wkey,
-                        depth: 1,
-                        expandable: !pods.is_empty(),
-                        expanded: wopen,
-                        health,
-                        counts: None,
-                    });
-                    if wopen {
-                        for p in pods {
-                            lines.push(TreeLine {
-                                key: p.key(),
-                                depth: 2,
-                                expandable: false,
-                                expanded: false,
-                                health: p.health,
-                                counts: None,
-                            });
-                        }
-                    }
-                }
-            }
-            let pods = self.in_namespace(Kind::Pod, &ns.name).count();
-            out.push(TreeLine {
-                key: nskey,
-                depth: 0,
-                expandable: workloads > 0,
-                expanded: open,
-                health: worst.max(ns.health),
-                counts: Some((workloads, pods)),
-            });
-            if open {
-                out.extend(lines);
-            }
-        }
-        out
+    /// Adds a warning, newest first, keeping at most MAX_WARNINGS.
+    pub fn add_warning(&mut self, w: WarningRow) {
+        self.warnings
+            .retain(|x| !(x.namespace == w.namespace && x.name == w.name));
+        let at = self.warnings.partition_point(|x| x.time > w.time);
+        self.warnings.insert(at, w);
+        self.warnings.truncate(MAX_WARNINGS);
     }
 }
 
@@ -265,47 +270,32 @@ pub fn age(now: i64, created: i64) -> String {
 mod tests {
     use super::*;
 
-    fn row(kind: Kind, ns: &str, name: &str, health: Health) -> ObjRow {
-        ObjRow {
-            kind: Some(kind),
-            namespace: ns.into(),
-            name: name.into(),
-            health,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn tree_rolls_health_up_and_respects_expansion() {
-        let mut c = ClusterState::default();
-        for r in [
-            row(Kind::Namespace, "", "shop", Health::Healthy),
-            row(Kind::StatefulSet, "shop", "db", Health::Healthy),
-            ObjRow {
-                owner: Some((Kind::StatefulSet, "db".into())),
-                ..row(Kind::Pod, "shop", "db-0", Health::Degraded)
-            },
-            row(Kind::Deployment, "shop", "web", Health::Healthy),
-        ] {
-            c.rows.insert(r.key(), r);
-        }
-        let t = c.tree();
-        assert_eq!(t.len(), 1, "namespaces start collapsed");
-        assert_eq!(t[0].health, Health::Degraded);
-        assert_eq!(t[0].counts, Some((2, 1)));
-        c.expanded
-            .insert((Kind::Namespace, String::new(), "shop".into()));
-        c.expanded
-            .insert((Kind::StatefulSet, "shop".into(), "db".into()));
-        let names: Vec<_> = c.tree().iter().map(|l| l.key.2.clone()).collect();
-        assert_eq!(names, ["shop", "db", "db-0", "web"]);
-    }
-
     #[test]
     fn ages_are_minute_grained() {
         assert_eq!(age(100, 90), "<1m");
         assert_eq!(age(1000, 0), "16m");
         assert_eq!(age(7200, 0), "2h");
         assert_eq!(age(3 * 86_400, 0), "3d");
+    }
+
+    #[test]
+    fn warnings_are_newest_first_bounded_and_unique() {
+        let mut c = ClusterState::default();
+        for i in 0..(MAX_WARNINGS as i64 + 10) {
+            c.add_warning(WarningRow {
+                name: format!("e{i}"),
+                time: i,
+                ..Default::default()
+            });
+        }
+        c.add_warning(WarningRow {
+            name: "e59".into(),
+            time: 1000,
+            ..Default::default()
+        });
+        assert_eq!(c.warnings.len(), MAX_WARNINGS);
+        assert_eq!(c.warnings[0].time, 1000);
+        assert_eq!(c.warnings.iter().filter(|w| w.name == "e59").count(), 1);
+        assert!(c.warnings.windows(2).all(|w| w[0].time >= w[1].time));
     }
 }

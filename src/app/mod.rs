@@ -3,6 +3,7 @@ pub mod cluster;
 pub mod keymap;
 pub mod msg;
 pub mod state;
+pub mod tree;
 pub mod update;
 
 pub use msg::{Command, Msg};

@@ -1,5 +1,5 @@
 //! Messages into the reducer and commands out of it.
-use super::cluster::{Kind, ObjRow};
+use super::cluster::{Kind, ObjRow, WarningRow};
 use super::state::{CommitRow, PxCluster, RepoInfo, Series, VolumeRow};
 use crossterm::event::KeyEvent;
 
@@ -31,6 +31,13 @@ pub enum ClusterEvent {
     Applied(ObjRow),
     Deleted(Kind, String, String),
     WatchFailed(Kind, String),
+    /// The user may not list this kind; the watch has stopped.
+    Forbidden(Kind),
+    /// Discovery says the server does not serve this kind.
+    NotServed(Kind),
+    /// Warning events: a whole (re)list, then one at a time.
+    WarningsListed(Vec<WarningRow>),
+    Warning(WarningRow),
 }
 
 #[derive(Debug, Clone)]

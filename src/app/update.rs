@@ -1,5 +1,5 @@
 //! The reducer: state + message → state changes + commands. Pure: no IO, no clock.
-use super::cluster::{Connection, Kind, KindStatus};
+use super::cluster::{Connection, Kind, KindStatus, ObjRow};
 use super::keymap::{Action, Keymap};
 use super::msg::{ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, WriteIntent};
 use super::state::{Confirm, Link, Pane, State};
@@ -248,7 +248,10 @@ fn expand(state: &mut State, open: bool, toggle: bool) {
 fn cluster_event(state: &mut State, ev: ClusterEvent) {
     let c = &mut state.cluster;
     // The cursor stays on its object when lines appear or go above it.
-    let selected_key = c.tree().get(c.selected).map(|l| l.key.clone());
+    let selected = c
+        .tree()
+        .get(c.selected)
+        .map(|l| (l.key.clone(), l.item.clone()));
     state.dirty = true;
     match ev {
         ClusterEvent::Connected {
@@ -278,10 +281,34 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         ClusterEvent::WatchFailed(kind, e) => {
             c.kinds.insert(kind, KindStatus::Error(e));
         }
+        ClusterEvent::Forbidden(kind) => {
+            c.kinds.insert(kind, KindStatus::Forbidden);
+            c.rows.retain(|k, _| k.0 != kind);
+            // A user who may not list namespaces still works in their own.
+            if let (Kind::Namespace, Some(ns)) = (kind, &c.namespace) {
+                let row = ObjRow {
+                    kind: Some(Kind::Namespace),
+                    name: ns.clone(),
+                    detail: "(namespaces forbidden)".into(),
+                    ..Default::default()
+                };
+                c.rows.insert(row.key(), row);
+            }
+        }
+        ClusterEvent::NotServed(kind) => {
+            c.kinds.insert(kind, KindStatus::NotServed);
+        }
+        ClusterEvent::WarningsListed(ws) => {
+            c.warnings.clear();
+            for w in ws {
+                c.add_warning(w);
+            }
+        }
+        ClusterEvent::Warning(w) => c.add_warning(w),
     }
     let tree = c.tree();
-    c.selected = selected_key
-        .and_then(|k| tree.iter().position(|l| l.key == k))
+    c.selected = selected
+        .and_then(|(k, item)| tree.iter().position(|l| l.key == k && l.item == item))
         .unwrap_or(c.selected)
         .min(tree.len().saturating_sub(1));
 }

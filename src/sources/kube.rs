@@ -7,9 +7,15 @@ use crate::app::msg::ClusterEvent;
 use crate::config::Scope;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
-use kube::api::Api;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event as KubeEvent, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    Service,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, DynamicObject};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
@@ -113,19 +119,24 @@ pub async fn connect(
 pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
     let ns = c.namespace.clone();
     let client = c.client.clone();
-    let api = |_: Kind| client.clone();
-    // Namespaces are always listed whole: the tree is rooted at them.
+    // Namespaces and PVs are cluster-scoped and listed whole.
     tokio::spawn(watch(
-        Api::<Namespace>::all(api(Kind::Namespace)),
+        Api::<Namespace>::all(client.clone()),
         Kind::Namespace,
         rows::namespace,
+        tx.clone(),
+    ));
+    tokio::spawn(watch(
+        Api::<PersistentVolume>::all(client.clone()),
+        Kind::Pv,
+        rows::pv,
         tx.clone(),
     ));
     macro_rules! scoped {
         ($ty:ty, $kind:expr, $f:expr) => {{
             let a: Api<$ty> = match &ns {
-                Some(n) => Api::namespaced(api($kind), n),
-                None => Api::all(api($kind)),
+                Some(n) => Api::namespaced(client.clone(), n),
+                None => Api::all(client.clone()),
             };
             tokio::spawn(watch(a, $kind, $f, tx.clone()));
         }};
@@ -133,16 +144,67 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
     scoped!(Deployment, Kind::Deployment, rows::deployment);
     scoped!(StatefulSet, Kind::StatefulSet, rows::statefulset);
     scoped!(DaemonSet, Kind::DaemonSet, rows::daemonset);
+    scoped!(Job, Kind::Job, rows::job);
     scoped!(Pod, Kind::Pod, rows::pod);
+    scoped!(Service, Kind::Service, rows::service);
+    scoped!(Ingress, Kind::Ingress, rows::ingress);
+    scoped!(ConfigMap, Kind::ConfigMap, rows::configmap);
+    scoped!(Secret, Kind::Secret, rows::secret);
     scoped!(PersistentVolumeClaim, Kind::Pvc, rows::pvc);
+    let events: Api<KubeEvent> = match &ns {
+        Some(n) => Api::namespaced(client.clone(), n),
+        None => Api::all(client.clone()),
+    };
+    tokio::spawn(watch_warnings(events, tx.clone()));
+    // Kinds whose version depends on the server: ask discovery which one it serves.
+    for (group, kind, k, f) in [
+        (
+            "batch",
+            "CronJob",
+            Kind::CronJob,
+            rows::cronjob as fn(&DynamicObject) -> ObjRow,
+        ),
+        (
+            "snapshot.storage.k8s.io",
+            "VolumeSnapshot",
+            Kind::VolumeSnapshot,
+            rows::volumesnapshot,
+        ),
+    ] {
+        let (client, ns, tx) = (client.clone(), ns.clone(), tx.clone());
+        tokio::spawn(async move {
+            let resource = discovery::oneshot::group(&client, group)
+                .await
+                .ok()
+                .and_then(|g| g.recommended_kind(kind));
+            let Some((ar, _)) = resource else {
+                let _ = tx.send(Msg::Cluster(ClusterEvent::NotServed(k))).await;
+                return;
+            };
+            let api: Api<DynamicObject> = match &ns {
+                Some(n) => Api::namespaced_with(client, n, &ar),
+                None => Api::all_with(client, &ar),
+            };
+            watch(api, k, f, tx).await;
+        });
+    }
+}
+
+/// The HTTP status of a failed list, if the server answered.
+fn status_code(e: &watcher::Error) -> Option<u16> {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s)) => Some(s.code),
+        _ => None,
+    }
 }
 
 /// Watches one kind until the receiver goes away. Errors are reported and the watcher
-/// retries with backoff; a successful relist clears them.
+/// retries with backoff; a successful relist clears them. A forbidden or unserved kind
+/// is reported once and not watched again.
 pub async fn watch<K>(api: Api<K>, kind: Kind, to_row: fn(&K) -> ObjRow, tx: Sender<Msg>)
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-    K::DynamicType: Default,
 {
     let config = watcher::Config::default().page_size(500);
     let mut stream = watcher::watcher(api, config).default_backoff().boxed();
@@ -162,7 +224,47 @@ where
             Ok(Event::Delete(o)) => {
                 ClusterEvent::Deleted(kind, o.namespace().unwrap_or_default(), o.name_any())
             }
-            Err(e) => ClusterEvent::WatchFailed(kind, one_line(&e)),
+            Err(e) => match status_code(&e) {
+                Some(403) => {
+                    let _ = tx.send(Msg::Cluster(ClusterEvent::Forbidden(kind))).await;
+                    return;
+                }
+                Some(404) => {
+                    let _ = tx.send(Msg::Cluster(ClusterEvent::NotServed(kind))).await;
+                    return;
+                }
+                _ => ClusterEvent::WatchFailed(kind, one_line(&e)),
+            },
+        };
+        if tx.send(Msg::Cluster(msg)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Watches Warning events; only the newest few are kept by the state.
+async fn watch_warnings(api: Api<KubeEvent>, tx: Sender<Msg>) {
+    let config = watcher::Config::default()
+        .fields("type=Warning")
+        .page_size(500);
+    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    let mut initial = Vec::new();
+    while let Some(ev) = stream.next().await {
+        let msg = match ev {
+            Ok(Event::Init) => {
+                initial.clear();
+                continue;
+            }
+            Ok(Event::InitApply(e)) => {
+                initial.push(rows::warning(&e));
+                continue;
+            }
+            Ok(Event::InitDone) => ClusterEvent::WarningsListed(std::mem::take(&mut initial)),
+            Ok(Event::Apply(e)) => ClusterEvent::Warning(rows::warning(&e)),
+            Ok(Event::Delete(_)) => continue,
+            // Events are optional: a forbidden or failing watch just shows no warnings.
+            Err(e) if status_code(&e) == Some(403) => return,
+            Err(_) => continue,
         };
         if tx.send(Msg::Cluster(msg)).await.is_err() {
             return;

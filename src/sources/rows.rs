@@ -1,8 +1,15 @@
 //! API objects to compact rows, with health as Argo CD and kubectl read it.
-use crate::app::cluster::{Health, Kind, ObjRow};
+use crate::app::cluster::{ContainerRow, Health, Kind, ObjRow, WarningRow};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, PodTemplateSpec,
+    Secret, Service,
+};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::ResourceExt;
+use kube::api::DynamicObject;
+use std::collections::BTreeMap;
 
 fn base<K: kube::Resource>(obj: &K, kind: Kind) -> ObjRow {
     let meta = obj.meta();
@@ -48,6 +55,19 @@ fn workload_health(desired: u32, ready: u32, updated: u32, observed_current: boo
     }
 }
 
+fn pairs(m: Option<&BTreeMap<String, String>>) -> Vec<(String, String)> {
+    m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// A workload's pod labels, which Services select on.
+fn template_labels(t: Option<&PodTemplateSpec>) -> Vec<(String, String)> {
+    pairs(
+        t.and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.as_ref()),
+    )
+}
+
 fn count(n: Option<i32>) -> u32 {
     n.unwrap_or(0).max(0) as u32
 }
@@ -83,6 +103,7 @@ pub fn deployment(d: &Deployment) -> ObjRow {
         health,
         ready: Some((ready, desired)),
         detail,
+        selector: template_labels(d.spec.as_ref().map(|s| &s.template)),
         ..base(d, Kind::Deployment)
     }
 }
@@ -102,6 +123,7 @@ pub fn statefulset(s: &StatefulSet) -> ObjRow {
         health: workload_health(desired, ready, updated, observed),
         ready: Some((ready, desired)),
         claims,
+        selector: template_labels(s.spec.as_ref().map(|s| &s.template)),
         ..base(s, Kind::StatefulSet)
     }
 }
@@ -117,6 +139,7 @@ pub fn daemonset(d: &DaemonSet) -> ObjRow {
     ObjRow {
         health: workload_health(desired, ready, updated, observed),
         ready: Some((ready, desired)),
+        selector: template_labels(d.spec.as_ref().map(|s| &s.template)),
         ..base(d, Kind::DaemonSet)
     }
 }
@@ -131,6 +154,7 @@ fn pod_owner(p: &Pod) -> Option<(Kind, String)> {
     match o.kind.as_str() {
         "StatefulSet" => Some((Kind::StatefulSet, o.name.clone())),
         "DaemonSet" => Some((Kind::DaemonSet, o.name.clone())),
+        "Job" => Some((Kind::Job, o.name.clone())),
         "ReplicaSet" => {
             let hash = p.labels().get("pod-template-hash")?;
             let name = o.name.strip_suffix(&format!("-{hash}"))?;
@@ -185,6 +209,34 @@ pub fn pod(p: &Pod) -> ObjRow {
                 .map(|c| c.claim_name.clone())
         })
         .collect();
+    let rows = p
+        .spec
+        .iter()
+        .flat_map(|s| s.containers.iter())
+        .map(|c| {
+            let st = containers.iter().find(|s| s.name == c.name);
+            let state = st
+                .and_then(|s| s.state.as_ref())
+                .map_or("waiting".to_string(), |s| {
+                    if s.running.is_some() {
+                        "running".into()
+                    } else if let Some(w) = &s.waiting {
+                        w.reason.clone().unwrap_or_else(|| "waiting".into())
+                    } else {
+                        s.terminated
+                            .as_ref()
+                            .and_then(|t| t.reason.clone())
+                            .unwrap_or_else(|| "terminated".into())
+                    }
+                });
+            ContainerRow {
+                name: c.name.clone(),
+                ready: st.is_some_and(|s| s.ready),
+                restarts: st.map_or(0, |s| s.restart_count.max(0) as u32),
+                state,
+            }
+        })
+        .collect();
     ObjRow {
         health,
         ready: Some((ready, total)),
@@ -192,6 +244,8 @@ pub fn pod(p: &Pod) -> ObjRow {
         detail,
         owner: pod_owner(p),
         claims,
+        selector: pairs(p.metadata.labels.as_ref()),
+        containers: rows,
         ..base(p, Kind::Pod)
     }
 }
@@ -213,6 +267,211 @@ pub fn pvc(c: &PersistentVolumeClaim) -> ObjRow {
         detail: phase,
         claims: volume.into_iter().collect(),
         ..base(c, Kind::Pvc)
+    }
+}
+
+pub fn job(j: &Job) -> ObjRow {
+    let st = j.status.clone().unwrap_or_default();
+    let completions = count(Some(
+        j.spec.as_ref().and_then(|s| s.completions).unwrap_or(1),
+    ));
+    let succeeded = count(st.succeeded);
+    let failed = st
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Failed" && c.status == "True");
+    let (health, detail) = if failed {
+        (Health::Failed, "Failed")
+    } else if succeeded >= completions {
+        (Health::Healthy, "Complete")
+    } else {
+        (Health::Progressing, "Running")
+    };
+    let owner = j
+        .owner_references()
+        .iter()
+        .find(|o| o.kind == "CronJob")
+        .map(|o| (Kind::CronJob, o.name.clone()));
+    ObjRow {
+        health,
+        ready: Some((succeeded, completions)),
+        detail: detail.into(),
+        owner,
+        ..base(j, Kind::Job)
+    }
+}
+
+/// CronJobs are batch/v1 from 1.21 and batch/v1beta1 before: read through discovery.
+pub fn cronjob(o: &DynamicObject) -> ObjRow {
+    let suspended = o.data["spec"]["suspend"].as_bool() == Some(true);
+    let schedule = o.data["spec"]["schedule"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let detail = if suspended {
+        format!("{schedule} (suspended)")
+    } else {
+        schedule
+    };
+    ObjRow {
+        health: Health::Healthy,
+        detail,
+        ..base(o, Kind::CronJob)
+    }
+}
+
+pub fn service(s: &Service) -> ObjRow {
+    let spec = s.spec.clone().unwrap_or_default();
+    let ports: Vec<String> = spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| format!("{}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")))
+        .collect();
+    let detail = format!(
+        "{} {}",
+        spec.type_.as_deref().unwrap_or("ClusterIP"),
+        ports.join(",")
+    );
+    ObjRow {
+        health: Health::Healthy,
+        detail,
+        selector: pairs(spec.selector.as_ref()),
+        ..base(s, Kind::Service)
+    }
+}
+
+pub fn ingress(i: &Ingress) -> ObjRow {
+    let hosts: Vec<String> = i
+        .spec
+        .iter()
+        .flat_map(|s| s.rules.iter().flatten())
+        .filter_map(|r| r.host.clone())
+        .collect();
+    ObjRow {
+        health: Health::Healthy,
+        detail: hosts.join(","),
+        ..base(i, Kind::Ingress)
+    }
+}
+
+pub fn configmap(c: &ConfigMap) -> ObjRow {
+    let mut keys: Vec<String> = c.data.iter().flat_map(|d| d.keys().cloned()).collect();
+    keys.extend(c.binary_data.iter().flat_map(|d| d.keys().cloned()));
+    ObjRow {
+        health: Health::Healthy,
+        keys,
+        ..base(c, Kind::ConfigMap)
+    }
+}
+
+/// Names and keys only: a Secret's values never leave this function.
+pub fn secret(s: &Secret) -> ObjRow {
+    let mut keys: Vec<String> = s.data.iter().flat_map(|d| d.keys().cloned()).collect();
+    keys.extend(s.string_data.iter().flat_map(|d| d.keys().cloned()));
+    ObjRow {
+        health: Health::Healthy,
+        keys,
+        detail: s.type_.clone().unwrap_or_default(),
+        ..base(s, Kind::Secret)
+    }
+}
+
+pub fn pv(p: &PersistentVolume) -> ObjRow {
+    let phase = p
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_default();
+    let health = match phase.as_str() {
+        "Bound" | "Available" => Health::Healthy,
+        "Released" => Health::Progressing,
+        "Failed" => Health::Failed,
+        _ => Health::Unknown,
+    };
+    let spec = p.spec.clone().unwrap_or_default();
+    let claim = spec.claim_ref.as_ref().map(|c| {
+        format!(
+            "{}/{}",
+            c.namespace.clone().unwrap_or_default(),
+            c.name.clone().unwrap_or_default()
+        )
+    });
+    let volume = spec
+        .csi
+        .as_ref()
+        .map(|c| c.volume_handle.clone())
+        .or_else(|| spec.portworx_volume.as_ref().map(|v| v.volume_id.clone()))
+        .unwrap_or_default();
+    ObjRow {
+        health,
+        detail: phase,
+        claims: claim.into_iter().collect(),
+        volume,
+        ..base(p, Kind::Pv)
+    }
+}
+
+/// snapshot.storage.k8s.io VolumeSnapshot: ready means readyToUse, failed means error.
+pub fn volumesnapshot(o: &DynamicObject) -> ObjRow {
+    let status = &o.data["status"];
+    let (health, detail) = if let Some(m) = status["error"]["message"].as_str() {
+        (Health::Failed, m.to_string())
+    } else if status["readyToUse"].as_bool() == Some(true) {
+        (
+            Health::Healthy,
+            format!("ready {}", status["restoreSize"].as_str().unwrap_or(""))
+                .trim()
+                .to_string(),
+        )
+    } else {
+        (Health::Progressing, "pending".into())
+    };
+    let source = o.data["spec"]["source"]["persistentVolumeClaimName"]
+        .as_str()
+        .map(String::from);
+    ObjRow {
+        health,
+        detail,
+        claims: source.into_iter().collect(),
+        ..base(o, Kind::VolumeSnapshot)
+    }
+}
+
+pub fn warning(e: &Event) -> WarningRow {
+    let time = e
+        .last_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
+        .or_else(|| e.event_time.as_ref().map(|t| t.0.as_second()))
+        .or_else(|| {
+            e.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+        })
+        .unwrap_or(0);
+    let o = &e.involved_object;
+    let message: String = e
+        .message
+        .clone()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    WarningRow {
+        namespace: e.metadata.namespace.clone().unwrap_or_default(),
+        name: e.metadata.name.clone().unwrap_or_default(),
+        object: format!(
+            "{}/{}",
+            o.kind.clone().unwrap_or_default(),
+            o.name.clone().unwrap_or_default()
+        ),
+        reason: e.reason.clone().unwrap_or_default(),
+        message: message.chars().take(300).collect(),
+        count: e.count.unwrap_or(1).max(1) as u32,
+        time,
     }
 }
 

@@ -5,6 +5,7 @@ use super::{health_style, title};
 use crate::app::State;
 use crate::app::cluster::{Connection, Kind, KindStatus, age};
 use crate::app::state::Pane;
+use crate::app::tree::{Item, TreeLine};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -64,6 +65,10 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     if failing {
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), err_area);
     }
+    // The warnings strip takes up to a quarter of the pane, only when there are any.
+    let warn_height = (c.warnings.len() as u16).min(table_area.height / 4);
+    let [table_area, warn_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(warn_height)]).areas(table_area);
     let tree = c.tree();
     if tree.is_empty() {
         let text = match (failing, c.is_loaded()) {
@@ -77,54 +82,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         );
         return;
     }
-    let dim = theme.style("text.dim");
-    let rows: Vec<Row> = tree
-        .iter()
-        .map(|l| {
-            let row = c.rows.get(&l.key);
-            let marker = if l.expandable {
-                if l.expanded { "▾ " } else { "▸ " }
-            } else {
-                "  "
-            };
-            let indent = "  ".repeat(l.depth as usize);
-            let name = format!("{indent}{marker}{}", l.key.2);
-            let ready = match (l.counts, row.and_then(|r| r.ready)) {
-                (Some((w, p)), _) => format!("{w}w {p}p"),
-                (_, Some((r, d))) => format!("{r}/{d}"),
-                _ => String::new(),
-            };
-            let restarts = row
-                .filter(|r| r.kind() == Kind::Pod)
-                .map(|r| r.restarts.to_string())
-                .unwrap_or_default();
-            let created = row.map_or(0, |r| r.created);
-            // Workloads say their health; pods, claims and namespaces their phase.
-            let detail = row
-                .filter(|r| !r.kind().is_workload())
-                .map(|r| r.detail.clone())
-                .filter(|d| !d.is_empty());
-            let status = detail.unwrap_or_else(|| l.health.label().to_string());
-            Row::new(vec![
-                Cell::from(Span::styled(name, theme.style("text"))),
-                Cell::from(Span::styled(l.key.0.short(), dim)),
-                Cell::from(ready),
-                Cell::from(restarts),
-                Cell::from(Span::styled(
-                    if created > 0 {
-                        age(s.now, created)
-                    } else {
-                        String::new()
-                    },
-                    dim,
-                )),
-                Cell::from(Span::styled(
-                    clip(&status, 18),
-                    health_style(theme, l.health),
-                )),
-            ])
-        })
-        .collect();
+    let rows: Vec<Row> = tree.iter().map(|l| line(s, theme, l)).collect();
     let header =
         Row::new(["NAME", "KIND", "READY", "RST", "AGE", "STATUS"]).style(theme.style("header"));
     let widths = [
@@ -133,7 +91,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         Constraint::Length(8),
         Constraint::Length(3),
         Constraint::Length(4),
-        Constraint::Length(18),
+        Constraint::Length(24),
     ];
     let table = Table::new(rows, widths)
         .header(header)
@@ -145,4 +103,112 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         .column_spacing(1);
     let mut ts = TableState::default().with_selected(Some(c.selected));
     f.render_stateful_widget(table, table_area, &mut ts);
+    warnings(f, s, theme, warn_area);
+}
+
+/// One tree line: an object, a container or a note about a kind.
+fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
+    let c = &s.cluster;
+    let dim = theme.style("text.dim");
+    let indent = "  ".repeat(l.depth as usize);
+    let marker = match (l.expandable, l.expanded) {
+        (true, true) => "▾ ",
+        (true, false) => "▸ ",
+        _ => "  ",
+    };
+    let row = c.rows.get(&l.key);
+    let health = health_style(theme, l.health);
+    match &l.item {
+        Item::Note(text) => {
+            return Row::new(vec![
+                Cell::from(Span::styled(format!("{indent}  {}s", l.key.0.label()), dim)),
+                Cell::from(Span::styled(l.key.0.short(), dim)),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(Span::styled(text.clone(), health)),
+            ]);
+        }
+        Item::Container(i) => {
+            let Some(ct) = row.and_then(|r| r.containers.get(*i)) else {
+                return Row::new(Vec::<Cell>::new());
+            };
+            return Row::new(vec![
+                Cell::from(Span::styled(
+                    format!("{indent}  {}", ct.name),
+                    theme.style("text"),
+                )),
+                Cell::from(Span::styled("ctr", dim)),
+                Cell::from(if ct.ready { "ready" } else { "not ready" }),
+                Cell::from(ct.restarts.to_string()),
+                Cell::from(""),
+                Cell::from(Span::styled(ct.state.clone(), health)),
+            ]);
+        }
+        Item::Row => {}
+    }
+    let name = format!("{indent}{marker}{}", l.key.2);
+    let ready = match (l.counts, row.and_then(|r| r.ready)) {
+        (Some((w, p)), _) => format!("{w}w {p}p"),
+        (_, Some((r, d))) => format!("{r}/{d}"),
+        _ => String::new(),
+    };
+    let restarts = row
+        .filter(|r| r.kind() == Kind::Pod)
+        .map(|r| r.restarts.to_string())
+        .unwrap_or_default();
+    let created = row.map_or(0, |r| r.created);
+    let status = match row {
+        // Workloads say their rolled-up health; the rest what they are.
+        Some(r) if r.kind().is_workload() => l.health.label().to_string(),
+        Some(r) if r.kind() == Kind::Pv && !r.volume.is_empty() => {
+            format!("{} · px {}", r.detail, r.volume)
+        }
+        // Keys only: values are never read into sextant's state.
+        Some(r) if matches!(r.kind(), Kind::Secret | Kind::ConfigMap) => {
+            format!("keys: {}", r.keys.join(", "))
+        }
+        Some(r) if !r.detail.is_empty() => r.detail.clone(),
+        _ => l.health.label().to_string(),
+    };
+    Row::new(vec![
+        Cell::from(Span::styled(name, theme.style("text"))),
+        Cell::from(Span::styled(l.key.0.short(), dim)),
+        Cell::from(ready),
+        Cell::from(restarts),
+        Cell::from(Span::styled(
+            if created > 0 {
+                age(s.now, created)
+            } else {
+                String::new()
+            },
+            dim,
+        )),
+        Cell::from(Span::styled(clip(&status, 40), health)),
+    ])
+}
+
+/// The latest Warning events across the shown namespaces.
+fn warnings(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let lines: Vec<Line> = s
+        .cluster
+        .warnings
+        .iter()
+        .take(area.height as usize)
+        .map(|w| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{:>4} ", age(s.now, w.time)),
+                    theme.style("text.dim"),
+                ),
+                Span::styled(format!("{} ", w.reason), theme.style("status.warn")),
+                Span::styled(format!("{} ", w.object), theme.style("text")),
+                Span::styled(w.message.clone(), theme.style("text.dim")),
+            ])
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), area);
 }
