@@ -3,17 +3,22 @@
 //! mode never builds, so no key binding can reach a mutation.
 use crate::app::Msg;
 use crate::app::cluster::Kind;
-use crate::app::msg::{Command, WriteIntent};
+use crate::app::msg::{ClusterEvent, Command, WriteIntent};
 use crate::sources::git::GitRequest;
 use crate::sources::prometheus::View;
+use crate::sources::{self, objects};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use kube::api::{Api, Patch, PatchParams};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Mutex;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::{Notify, watch};
+use tokio::task::AbortHandle;
 
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+const READ_TIMEOUT: Duration = Duration::from_secs(15);
 pub const FIELD_MANAGER: &str = "sextant";
 
 /// Handles to the sources that commands steer.
@@ -21,28 +26,45 @@ pub struct Handles {
     pub git: Option<std::sync::mpsc::Sender<GitRequest>>,
     pub graph: watch::Sender<View>,
     pub storage: Arc<Notify>,
+    pub kubeconfig: Option<PathBuf>,
 }
 
-/// The write capability: the clients that can mutate. Only `Executor::new` with
-/// `write = true` builds one.
-pub struct Writer {
-    kube: Option<kube::Client>,
+/// The cluster connection of the moment: its client and its watchers, replaced
+/// whole when the user switches context or namespace.
+#[derive(Default)]
+pub struct ClusterSlot {
+    pub client: Option<kube::Client>,
+    watchers: Vec<AbortHandle>,
 }
+
+/// The write capability. Only `Executor::new` with `write = true` builds one.
+pub struct Writer(());
 
 pub struct Executor {
     handles: Handles,
+    cluster: Arc<Mutex<ClusterSlot>>,
     writer: Option<Writer>,
     tx: Sender<Msg>,
 }
 
 impl Executor {
-    pub fn new(handles: Handles, kube: Option<kube::Client>, write: bool, tx: Sender<Msg>) -> Self {
-        let writer = write.then_some(Writer { kube });
+    pub fn new(handles: Handles, write: bool, tx: Sender<Msg>) -> Self {
+        let writer = write.then_some(Writer(()));
         Executor {
             handles,
+            cluster: Arc::default(),
             writer,
             tx,
         }
+    }
+
+    /// Uses a client connected elsewhere (tests), without watchers.
+    pub fn with_client(self, client: kube::Client) -> Self {
+        self.cluster
+            .try_lock()
+            .expect("a new executor is not shared")
+            .client = Some(client);
+        self
     }
 
     pub fn can_write(&self) -> bool {
@@ -61,17 +83,71 @@ impl Executor {
                 self.handles.graph.send_replace(Some((graph, width)));
             }
             Command::RefreshStorage => self.handles.storage.notify_one(),
+            Command::Fetch { key, view } => {
+                let (slot, tx) = (self.cluster.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let client = slot.lock().await.client.clone();
+                    let result = match client {
+                        Some(c) => match tokio::time::timeout(
+                            READ_TIMEOUT,
+                            objects::fetch(&c, &key, view, chrono::Utc::now().timestamp()),
+                        )
+                        .await
+                        {
+                            Ok(r) => r,
+                            Err(_) => Err(format!("no answer within {}s", READ_TIMEOUT.as_secs())),
+                        },
+                        None => Err("not connected to a cluster".into()),
+                    };
+                    let _ = tx
+                        .send(Msg::Cluster(ClusterEvent::Detail { key, view, result }))
+                        .await;
+                });
+            }
+            Command::SwitchScope { context, scope } => {
+                let (slot, tx, kubeconfig) = (
+                    self.cluster.clone(),
+                    self.tx.clone(),
+                    self.handles.kubeconfig.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut slot = slot.lock().await;
+                    for w in slot.watchers.drain(..) {
+                        w.abort();
+                    }
+                    match sources::kube::connect(kubeconfig.as_ref(), context.as_deref(), &scope)
+                        .await
+                    {
+                        Ok(c) => {
+                            let ev = ClusterEvent::Connected {
+                                context: c.context.clone(),
+                                server: c.server.clone(),
+                                namespace: c.namespace.clone(),
+                            };
+                            let _ = tx.send(Msg::Cluster(ev)).await;
+                            slot.watchers = sources::kube::spawn_watchers(&c, tx.clone());
+                            slot.client = Some(c.client);
+                        }
+                        Err(e) => {
+                            tracing::warn!("cluster: {e}");
+                            slot.client = None;
+                            let _ = tx.send(Msg::Cluster(ClusterEvent::ConfigFailed(e))).await;
+                        }
+                    }
+                });
+            }
             Command::Write { id, intent } => {
                 let tx = self.tx.clone();
-                let Some(writer) = &self.writer else {
+                let Some(Writer(())) = &self.writer else {
                     let _ = tx.try_send(Msg::Done(
                         id,
                         Err("read-only mode: this sextant cannot write".into()),
                     ));
                     return;
                 };
-                let kube = writer.kube.clone();
+                let slot = self.cluster.clone();
                 tokio::spawn(async move {
+                    let kube = slot.lock().await.client.clone();
                     let what = intent.describe();
                     let result =
                         match tokio::time::timeout(WRITE_TIMEOUT, write(kube, &intent)).await {

@@ -1,7 +1,7 @@
 //! The UI task: owns the state, feeds messages to the reducer, hands commands to the
 //! executor and draws only when something changed, at most 30 frames a second.
 use crate::app::keymap::Keymap;
-use crate::app::msg::ClusterEvent;
+use crate::app::msg::Command;
 use crate::app::state::Link;
 use crate::app::{Msg, State, update};
 use crate::config::Settings;
@@ -27,35 +27,9 @@ fn frame_interval(s: &Settings) -> Duration {
     }
 }
 
-/// Starts every source and returns the executor's handles.
-async fn start_sources(
-    settings: &Settings,
-    tx: &mpsc::Sender<Msg>,
-) -> (Handles, Option<kube::Client>) {
-    let kube = match sources::kube::connect(
-        settings.kubeconfig.as_ref(),
-        settings.context.as_deref(),
-        &settings.scope,
-    )
-    .await
-    {
-        Ok(c) => {
-            let _ = tx
-                .send(Msg::Cluster(ClusterEvent::Connected {
-                    context: c.context.clone(),
-                    server: c.server.clone(),
-                    namespace: c.namespace.clone(),
-                }))
-                .await;
-            sources::kube::spawn_watchers(&c, tx.clone());
-            Some(c.client)
-        }
-        Err(e) => {
-            tracing::warn!("cluster: {e}");
-            let _ = tx.send(Msg::Cluster(ClusterEvent::ConfigFailed(e))).await;
-            None
-        }
-    };
+/// Starts the git, Prometheus and Portworx sources and returns the executor's handles;
+/// the cluster connects through the executor, as a context switch does.
+fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
     let git = settings
         .repo
         .clone()
@@ -70,14 +44,12 @@ async fn start_sources(
         settings.portworx_token.clone(),
         tx.clone(),
     );
-    (
-        Handles {
-            git,
-            graph,
-            storage,
-        },
-        kube,
-    )
+    Handles {
+        git,
+        graph,
+        storage,
+        kubeconfig: settings.kubeconfig.clone(),
+    }
 }
 
 /// Sends the wall clock once a minute, on the minute, so ages stay right without
@@ -117,8 +89,12 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         state.storage.link = Link::Off;
     }
     let mut guard = Guard::enter()?;
-    let (handles, kube) = start_sources(&settings, &tx).await;
-    let exec = Executor::new(handles, kube, !settings.read_only, tx.clone());
+    let handles = start_sources(&settings, &tx);
+    let exec = Executor::new(handles, !settings.read_only, tx.clone());
+    exec.run(Command::SwitchScope {
+        context: settings.context.clone(),
+        scope: settings.scope.clone(),
+    });
     spawn_clock(tx.clone());
     let size = guard.terminal.size()?;
     for cmd in update(&mut state, &keymap, Msg::Resize(size.width, size.height)) {

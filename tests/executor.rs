@@ -49,6 +49,7 @@ fn handles() -> Handles {
         git: None,
         graph: watch::channel(None).0,
         storage: Arc::new(Notify::new()),
+        kubeconfig: None,
     }
 }
 
@@ -86,7 +87,7 @@ async fn read_only_cannot_write_and_a_writer_can() {
     };
 
     let (tx, mut rx) = mpsc::channel(8);
-    let ro = Executor::new(handles(), Some(client.clone()), false, tx);
+    let ro = Executor::new(handles(), false, tx).with_client(client.clone());
     assert!(!ro.can_write());
     ro.run(Command::Write {
         id: 7,
@@ -102,7 +103,7 @@ async fn read_only_cannot_write_and_a_writer_can() {
     );
 
     let (tx, mut rx) = mpsc::channel(8);
-    let rw = Executor::new(handles(), Some(client.clone()), true, tx);
+    let rw = Executor::new(handles(), true, tx).with_client(client.clone());
     rw.run(Command::Write { id: 8, intent });
     let (id, r) = done(&mut rx).await;
     assert_eq!(id, 8);

@@ -217,6 +217,17 @@ pub struct ClusterState {
     pub warnings: Vec<WarningRow>,
     /// The `/` filter: a name substring, `l:key=value`, or `s:state`.
     pub filter: String,
+    /// The describe or YAML view over the tree, when open.
+    pub detail: Option<Detail>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detail {
+    pub key: Key,
+    pub view: crate::sources::objects::View,
+    /// None while loading.
+    pub lines: Option<Result<Vec<String>, String>>,
+    pub scroll: usize,
 }
 
 impl ClusterState {

@@ -21,6 +21,11 @@ pub enum Action {
     PrevGraph,
     Refresh,
     Restart,
+    Describe,
+    Yaml,
+    Filter,
+    CommandLine,
+    NextUnhealthy,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +103,36 @@ impl Default for Keymap {
                 Action::Refresh,
                 None,
                 "refresh metrics and storage now",
+            ),
+            b(
+                &[Char('d')],
+                Action::Describe,
+                Some(Pane::Cluster),
+                "describe the selected object",
+            ),
+            b(
+                &[Char('y')],
+                Action::Yaml,
+                Some(Pane::Cluster),
+                "YAML of the selected object (secrets redacted)",
+            ),
+            b(
+                &[Char('/')],
+                Action::Filter,
+                Some(Pane::Cluster),
+                "filter: name, l:key=value, s:unhealthy",
+            ),
+            b(
+                &[Char(':')],
+                Action::CommandLine,
+                None,
+                "command: :ns NAME|all, :ctx NAME",
+            ),
+            b(
+                &[Char('u')],
+                Action::NextUnhealthy,
+                Some(Pane::Cluster),
+                "jump to the next unhealthy row",
             ),
         ];
         bindings.push(Binding {

@@ -1,6 +1,7 @@
 //! Messages into the reducer and commands out of it.
-use super::cluster::{Kind, ObjRow, WarningRow};
+use super::cluster::{Key, Kind, ObjRow, WarningRow};
 use super::state::{CommitRow, PxCluster, RepoInfo, Series, VolumeRow};
+pub use crate::sources::objects::View;
 use crossterm::event::KeyEvent;
 
 #[derive(Debug, Clone)]
@@ -38,6 +39,12 @@ pub enum ClusterEvent {
     /// Warning events: a whole (re)list, then one at a time.
     WarningsListed(Vec<WarningRow>),
     Warning(WarningRow),
+    /// A describe or YAML view's content, or why it could not be fetched.
+    Detail {
+        key: Key,
+        view: View,
+        result: Result<Vec<String>, String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +88,13 @@ pub enum Command {
     ShowGraph { graph: usize, width: u16 },
     /// Poll the Portworx gateway now.
     RefreshStorage,
+    /// Fetch an object for the describe or YAML view.
+    Fetch { key: Key, view: View },
+    /// Watch another context and/or namespace.
+    SwitchScope {
+        context: Option<String>,
+        scope: crate::config::Scope,
+    },
     /// A mutation, already confirmed by the user. Only a writer can run it.
     Write { id: u64, intent: WriteIntent },
 }

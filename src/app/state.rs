@@ -113,6 +113,13 @@ pub struct StorageState {
     pub selected: usize,
 }
 
+/// A line being typed: the `/` filter or a `:` command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    pub command: bool,
+    pub text: String,
+}
+
 /// A write waiting for the user's yes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Confirm {
@@ -134,6 +141,7 @@ pub struct State {
     pub metrics: MetricsState,
     pub storage: StorageState,
     pub confirm: Option<Confirm>,
+    pub input: Option<Input>,
     /// Commands under way: id → what they do.
     pub pending: BTreeMap<u64, String>,
     pub next_id: u64,
@@ -161,6 +169,7 @@ impl State {
             },
             storage: StorageState::default(),
             confirm: None,
+            input: None,
             pending: BTreeMap::new(),
             next_id: 1,
             flash: None,

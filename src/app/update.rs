@@ -1,8 +1,12 @@
 //! The reducer: state + message → state changes + commands. Pure: no IO, no clock.
-use super::cluster::{Connection, Kind, KindStatus, ObjRow};
+use super::cluster::{Connection, Detail, Health, Kind, KindStatus, ObjRow};
 use super::keymap::{Action, Keymap};
-use super::msg::{ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, WriteIntent};
-use super::state::{Confirm, Link, Pane, State};
+use super::msg::{
+    ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, View, WriteIntent,
+};
+use super::state::{Confirm, Input, Link, Pane, State};
+use super::tree::Item;
+use crate::config::Scope;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// How many commits a history page holds.
@@ -86,9 +90,18 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         }
         return;
     }
+    if let Some(input) = state.input.take() {
+        typed(state, input, key, out);
+        return;
+    }
+    if state.cluster.detail.is_some() && state.focus == Pane::Cluster && detail_key(state, key, out)
+    {
+        return;
+    }
     if key.code == KeyCode::Esc {
         state.zoom = false;
         state.flash = None;
+        state.cluster.filter.clear();
         graph_for_size(state, state.cols, out);
         return;
     }
@@ -155,6 +168,38 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 });
             }
         }
+        Action::Describe | Action::Yaml => {
+            let view = if action == Action::Describe {
+                View::Describe
+            } else {
+                View::Yaml
+            };
+            open_detail(state, view, out);
+        }
+        Action::Filter => {
+            state.input = Some(Input {
+                command: false,
+                text: state.cluster.filter.clone(),
+            })
+        }
+        Action::CommandLine => {
+            state.input = Some(Input {
+                command: true,
+                text: String::new(),
+            })
+        }
+        Action::NextUnhealthy => {
+            let tree = state.cluster.tree();
+            let n = tree.len();
+            let from = state.cluster.selected;
+            let next = (1..=n)
+                .map(|i| (from + i) % n.max(1))
+                .find(|&i| !matches!(tree[i].health, Health::Healthy) && tree[i].item == Item::Row);
+            match next {
+                Some(i) => state.cluster.selected = i,
+                None => state.flash = Some((true, "nothing unhealthy in view".into())),
+            }
+        }
         Action::Restart => {
             let tree = state.cluster.tree();
             match tree.get(state.cluster.selected) {
@@ -176,6 +221,130 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 }
             }
         }
+    }
+}
+
+/// Opens the describe or YAML view of the selected object and asks for it.
+fn open_detail(state: &mut State, view: View, out: &mut Vec<Command>) {
+    let tree = state.cluster.tree();
+    match tree.get(state.cluster.selected) {
+        Some(line) if line.item != Item::Row || line.key.2.is_empty() => {}
+        Some(line) => {
+            let key = line.key.clone();
+            state.cluster.detail = Some(Detail {
+                key: key.clone(),
+                view,
+                lines: None,
+                scroll: 0,
+            });
+            out.push(Command::Fetch { key, view });
+        }
+        None => {}
+    }
+}
+
+/// Keys while a describe or YAML view is open. Returns false for keys it leaves to the
+/// keymap (Tab, q, ?, ...).
+fn detail_key(state: &mut State, key: KeyEvent, out: &mut Vec<Command>) -> bool {
+    let Some(d) = state.cluster.detail.as_mut() else {
+        return false;
+    };
+    let len = d
+        .lines
+        .as_ref()
+        .and_then(|l| l.as_ref().ok())
+        .map_or(0, Vec::len);
+    match key.code {
+        KeyCode::Esc => state.cluster.detail = None,
+        KeyCode::Char('j') | KeyCode::Down => d.scroll = clamp_move(d.scroll, len, 1),
+        KeyCode::Char('k') | KeyCode::Up => d.scroll = clamp_move(d.scroll, len, -1),
+        KeyCode::PageDown | KeyCode::Char('f') | KeyCode::Char(' ') => {
+            d.scroll = clamp_move(d.scroll, len, 20)
+        }
+        KeyCode::PageUp | KeyCode::Char('b') => d.scroll = clamp_move(d.scroll, len, -20),
+        KeyCode::Char('g') | KeyCode::Home => d.scroll = 0,
+        KeyCode::Char('G') | KeyCode::End => d.scroll = len.saturating_sub(1),
+        KeyCode::Char(c @ ('d' | 'y')) => {
+            let view = if c == 'd' { View::Describe } else { View::Yaml };
+            let key = d.key.clone();
+            *d = Detail {
+                key: key.clone(),
+                view,
+                lines: None,
+                scroll: 0,
+            };
+            out.push(Command::Fetch { key, view });
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// A key while the `/` filter or a `:` command is being typed.
+fn typed(state: &mut State, mut input: Input, key: KeyEvent, out: &mut Vec<Command>) {
+    match key.code {
+        KeyCode::Esc => {
+            if !input.command {
+                state.cluster.filter.clear();
+            }
+            return;
+        }
+        KeyCode::Enter => {
+            if input.command {
+                run_command(state, input.text.trim(), out);
+            }
+            return;
+        }
+        KeyCode::Backspace => {
+            input.text.pop();
+        }
+        KeyCode::Char(c) => input.text.push(c),
+        _ => {}
+    }
+    if !input.command {
+        // The filter applies as it is typed.
+        state.cluster.filter = input.text.clone();
+        state.cluster.selected = 0;
+    }
+    state.input = Some(input);
+}
+
+/// `:ns NAME`, `:ns all`, `:ctx NAME`, `:q`.
+fn run_command(state: &mut State, text: &str, out: &mut Vec<Command>) {
+    let mut words = text.split_whitespace();
+    let (verb, arg) = (words.next().unwrap_or(""), words.next());
+    let connected_context = match &state.cluster.connection {
+        Connection::Connected { context, .. } => Some(context.clone()),
+        _ => None,
+    };
+    let switch = match (verb, arg) {
+        ("ns" | "namespace", Some("all")) => Some((connected_context, Scope::All)),
+        ("ns" | "namespace", Some(ns)) => {
+            Some((connected_context, Scope::Namespace(ns.to_string())))
+        }
+        ("ctx" | "context", Some(ctx)) => Some((Some(ctx.to_string()), Scope::FromContext)),
+        ("q" | "quit", None) => {
+            state.quit = true;
+            None
+        }
+        _ => {
+            state.flash = Some((
+                false,
+                format!("unknown command :{text} (try :ns NAME, :ns all, :ctx NAME)"),
+            ));
+            None
+        }
+    };
+    if let Some((context, scope)) = switch {
+        let c = &mut state.cluster;
+        c.rows.clear();
+        c.kinds.clear();
+        c.warnings.clear();
+        c.expanded.clear();
+        c.detail = None;
+        c.selected = 0;
+        c.connection = Connection::Connecting;
+        out.push(Command::SwitchScope { context, scope });
     }
 }
 
@@ -297,6 +466,11 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         }
         ClusterEvent::NotServed(kind) => {
             c.kinds.insert(kind, KindStatus::NotServed);
+        }
+        ClusterEvent::Detail { key, view, result } => {
+            if let Some(d) = c.detail.as_mut().filter(|d| d.key == key && d.view == view) {
+                d.lines = Some(result);
+            }
         }
         ClusterEvent::WarningsListed(ws) => {
             c.warnings.clear();

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc::Sender;
+use tokio::task::AbortHandle;
 
 /// A connected client and where it points.
 #[derive(Clone)]
@@ -116,7 +117,8 @@ pub async fn connect(
 }
 
 /// Starts a watcher for every kind the cluster pane shows.
-pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
+pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
+    let mut tasks = Vec::new();
     let ns = c.namespace.clone();
     let client = c.client.clone();
     // Namespaces and PVs are cluster-scoped and listed whole.
@@ -138,7 +140,7 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
                 Some(n) => Api::namespaced(client.clone(), n),
                 None => Api::all(client.clone()),
             };
-            tokio::spawn(watch(a, $kind, $f, tx.clone()));
+            tasks.push(tokio::spawn(watch(a, $kind, $f, tx.clone())).abort_handle());
         }};
     }
     scoped!(Deployment, Kind::Deployment, rows::deployment);
@@ -155,7 +157,7 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
         Some(n) => Api::namespaced(client.clone(), n),
         None => Api::all(client.clone()),
     };
-    tokio::spawn(watch_warnings(events, tx.clone()));
+    tasks.push(tokio::spawn(watch_warnings(events, tx.clone())).abort_handle());
     // Kinds whose version depends on the server: ask discovery which one it serves.
     for (group, kind, k, f) in [
         (
@@ -172,7 +174,7 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
         ),
     ] {
         let (client, ns, tx) = (client.clone(), ns.clone(), tx.clone());
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let resource = discovery::oneshot::group(&client, group)
                 .await
                 .ok()
@@ -187,7 +189,9 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) {
             };
             watch(api, k, f, tx).await;
         });
+        tasks.push(task.abort_handle());
     }
+    tasks
 }
 
 /// The HTTP status of a failed list, if the server answered.

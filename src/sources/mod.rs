@@ -1,6 +1,8 @@
 //! Sources own their clients and only send messages.
+pub mod describe;
 pub mod git;
 pub mod kube;
+pub mod objects;
 pub mod portworx;
 pub mod prometheus;
 pub mod rows;

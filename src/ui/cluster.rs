@@ -3,7 +3,8 @@ use super::format::clip;
 use super::theme::Theme;
 use super::{health_style, title};
 use crate::app::State;
-use crate::app::cluster::{Connection, Kind, KindStatus, age};
+use crate::app::cluster::{Connection, Detail, Kind, KindStatus, age};
+use crate::app::msg::View;
 use crate::app::state::Pane;
 use crate::app::tree::{Item, TreeLine};
 use ratatui::Frame;
@@ -35,6 +36,17 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         f.render_widget(p.wrap(Wrap { trim: true }).block(block), area);
         return;
     }
+    if let Some(d) = &c.detail {
+        detail(f, theme, d, block, area);
+        return;
+    }
+    let block = match c.filter.trim() {
+        "" => block,
+        f => block.title_bottom(Span::styled(
+            format!(" filter: {f} (Esc clears) "),
+            theme.style("status.progress"),
+        )),
+    };
     let inner = block.inner(area);
     f.render_widget(block, area);
     // Watch errors first: the rows below are the last known, not live.
@@ -147,7 +159,16 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
         }
         Item::Row => {}
     }
-    let name = format!("{indent}{marker}{}", l.key.2);
+    // Flat filter results across namespaces say which namespace each row is in.
+    let name = if l.depth == 0
+        && l.key.0 != Kind::Namespace
+        && c.namespace.is_none()
+        && !l.key.1.is_empty()
+    {
+        format!("{indent}{marker}{}/{}", l.key.1, l.key.2)
+    } else {
+        format!("{indent}{marker}{}", l.key.2)
+    };
     let ready = match (l.counts, row.and_then(|r| r.ready)) {
         (Some((w, p)), _) => format!("{w}w {p}p"),
         (_, Some((r, d))) => format!("{r}/{d}"),
@@ -211,4 +232,48 @@ fn warnings(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// The describe or YAML view, scrolled; keys are tinted so values stand out.
+fn detail(f: &mut Frame, theme: &Theme, d: &Detail, block: Block, area: Rect) {
+    let what = match d.view {
+        View::Describe => "describe",
+        View::Yaml => "yaml",
+    };
+    let (kind, ns, name) = &d.key;
+    let target = if ns.is_empty() {
+        name.clone()
+    } else {
+        format!("{ns}/{name}")
+    };
+    let block = block
+        .title(Span::styled(
+            format!(" {what} {} {target} ", kind.label()),
+            theme.style("header"),
+        ))
+        .title_bottom(Span::styled(
+            " Esc back · j/k scroll · d describe · y yaml ",
+            theme.style("text.dim"),
+        ));
+    let lines: Vec<Line> = match &d.lines {
+        None => vec![Line::styled("loading…", theme.style("text.dim"))],
+        Some(Err(e)) => vec![Line::styled(e.clone(), theme.style("status.error"))],
+        Some(Ok(lines)) => lines
+            .iter()
+            .map(|l| match l.split_once(':') {
+                Some((k, v))
+                    if !k.trim().is_empty() && !k.contains(' ')
+                        || l.starts_with(|c: char| c.is_ascii_uppercase()) && l.contains(':') =>
+                {
+                    Line::from(vec![
+                        Span::styled(format!("{k}:"), theme.style("header")),
+                        Span::styled(v.to_string(), theme.style("text")),
+                    ])
+                }
+                _ => Line::styled(l.clone(), theme.style("text")),
+            })
+            .collect(),
+    };
+    let scroll = d.scroll.min(u16::MAX as usize) as u16;
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }

@@ -48,6 +48,24 @@ pub fn cluster_link(s: &State) -> Link {
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
     let bar = theme.style("statusbar");
+    // While a filter or command is typed, the bar is its prompt.
+    if let Some(input) = &s.input {
+        let prompt = if input.command { ":" } else { "/" };
+        let hint = if input.command {
+            "   Enter runs · Esc cancels · ns NAME | ns all | ctx NAME"
+        } else {
+            "   name · l:key=value · s:unhealthy · Enter keeps · Esc clears"
+        };
+        let line = Line::from(vec![
+            Span::styled(
+                format!("{prompt}{}▏", input.text),
+                theme.style("statusbar.key"),
+            ),
+            Span::styled(hint, bar),
+        ]);
+        f.render_widget(Paragraph::new(line).style(bar), area);
+        return;
+    }
     let mut spans = Vec::new();
     if s.read_only {
         spans.push(Span::styled(
