@@ -39,14 +39,15 @@ say "certificates and tokens"
   openssl genrsa -out sa.key 2048 2>/dev/null
   openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   tok() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-  admin=$(tok); kcm=$(tok); sched=$(tok); agent=$(tok)
+  admin=$(tok); kcm=$(tok); sched=$(tok); agent=$(tok); viewer=$(tok)
   {
     echo "$admin,admin,admin,system:masters"
     echo "$kcm,system:kube-controller-manager,kcm,system:masters"
     echo "$sched,system:kube-scheduler,scheduler,system:masters"
     echo "$agent,sextant-node-agent,node-agent,system:masters"
+    echo "$viewer,shop-viewer,viewer,"
   } >tokens.csv
-  echo "$admin" >admin.token; echo "$kcm" >kcm.token; echo "$sched" >sched.token; echo "$agent" >agent.token
+  echo "$admin" >admin.token; echo "$kcm" >kcm.token; echo "$sched" >sched.token; echo "$agent" >agent.token; echo "$viewer" >viewer.token
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >px-shared-secret
   chmod 600 ./*
 )
@@ -64,6 +65,7 @@ kubeconfig "$envdir/kubeconfig" admin "$pki/admin.token"
 kubeconfig "$pki/kcm.kubeconfig" system:kube-controller-manager "$pki/kcm.token"
 kubeconfig "$pki/sched.kubeconfig" system:kube-scheduler "$pki/sched.token"
 kubeconfig "$pki/agent.kubeconfig" sextant-node-agent "$pki/agent.token"
+kubeconfig "$envdir/viewer.kubeconfig" shop-viewer "$pki/viewer.token"
 export KUBECONFIG=$envdir/kubeconfig
 
 say "etcd on 127.0.0.1:$etcd_port"
@@ -82,15 +84,18 @@ chmod 600 "$pki"/px-*.token
 wait_for px-sim 30 curl -sf -H "Authorization: bearer $(cat "$pki/px-view.token")" "http://127.0.0.1:$px_port/v1/clusters/inspectcurrent"
 
 say "kube-apiserver on 127.0.0.1:$api_port"
-start kube-apiserver "$kubebin/kube-apiserver" \
-  --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-  --secure-port="$api_port" --insecure-port=0 \
-  --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" --client-ca-file="$pki/ca.crt" \
-  --token-auth-file="$pki/tokens.csv" --authorization-mode=RBAC \
-  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-  --service-account-issuer=https://kubernetes.default.svc \
-  --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false \
-  --enable-priority-and-fairness=false --endpoint-reconciler-type=none
+# Kept in a file so that devenv/restart-apiserver.sh can start it again the same way.
+cat >"$envdir/kube-apiserver.args" <<ARGS
+--etcd-servers=http://127.0.0.1:$etcd_port --bind-address=127.0.0.1 --advertise-address=127.0.0.1
+--secure-port=$api_port --insecure-port=0
+--tls-cert-file=$pki/apiserver.crt --tls-private-key-file=$pki/apiserver.key --client-ca-file=$pki/ca.crt
+--token-auth-file=$pki/tokens.csv --authorization-mode=RBAC
+--service-account-key-file=$pki/sa.pub --service-account-signing-key-file=$pki/sa.key
+--service-account-issuer=https://kubernetes.default.svc
+--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false
+--enable-priority-and-fairness=false --endpoint-reconciler-type=none
+ARGS
+start kube-apiserver "$kubebin/kube-apiserver" $(cat "$envdir/kube-apiserver.args")
 ready() { curl -sf --cacert "$pki/ca.crt" -H "Authorization: Bearer $(cat "$pki/admin.token")" "https://127.0.0.1:$api_port/readyz"; }
 wait_for kube-apiserver 90 ready || { tail -20 "$envdir/logs/kube-apiserver.log"; exit 1; }
 
@@ -135,6 +140,22 @@ kubectl -n sextant-system create configmap sync-record --from-literal=commit="$s
 say "waiting for workloads and volumes"
 wait_for "bound PVCs" 120 bash -c '! kubectl get pvc -A --no-headers 2>/dev/null | grep -v " Bound " | grep -q . && kubectl get pvc -A --no-headers | grep -q .'
 wait_for "ready pods" 120 bash -c '! kubectl get pods -A --no-headers 2>/dev/null | grep -Ev " ([0-9]+)/\1 +Running " | grep -q . && kubectl get pods -A --no-headers | grep -q .'
+# A user limited to reading the shop namespace, without Secrets: sextant must still work.
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: shop-viewer, namespace: shop}
+rules:
+  - apiGroups: ["", "apps", "batch", "networking.k8s.io", "snapshot.storage.k8s.io"]
+    resources: [pods, services, configmaps, persistentvolumeclaims, events, deployments, statefulsets, daemonsets, jobs, cronjobs, ingresses, volumesnapshots]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: shop-viewer, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: shop-viewer}
+subjects: [{kind: User, name: shop-viewer, apiGroup: rbac.authorization.k8s.io}]
+YAML
 # One live object drifts from git: someone scaled carts by hand.
 kubectl -n shop scale deployment carts --replicas=2 >/dev/null
 
@@ -169,6 +190,7 @@ TOML
 cat >"$envdir/env.sh" <<SH
 export SEXTANT_ENV_DIR=$envdir
 export SEXTANT_TEST_KUBECONFIG=$envdir/kubeconfig
+export SEXTANT_TEST_VIEWER_KUBECONFIG=$envdir/viewer.kubeconfig
 export SEXTANT_TEST_REPO=$envdir/shop-gitops
 export SEXTANT_TEST_REMOTE=$envdir/remote.git
 export SEXTANT_TEST_PROMETHEUS=http://127.0.0.1:$prom_port

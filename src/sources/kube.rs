@@ -16,12 +16,12 @@ use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DynamicObject};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio::task::AbortHandle;
 
@@ -194,6 +194,39 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
     tasks
 }
 
+/// Retry delays for a failing watch: 250 ms doubling to 4 s, back to the start after
+/// a successful list. kube's default waits up to 30 s, too long to leave a pane stale.
+#[derive(Clone)]
+pub struct Reconnect {
+    next: Duration,
+}
+
+const RECONNECT_MIN: Duration = Duration::from_millis(250);
+const RECONNECT_MAX: Duration = Duration::from_secs(4);
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Reconnect {
+            next: RECONNECT_MIN,
+        }
+    }
+}
+
+impl Iterator for Reconnect {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        let d = self.next;
+        self.next = (d * 2).min(RECONNECT_MAX);
+        Some(d)
+    }
+}
+
+impl Reconnect {
+    fn reset(&mut self) {
+        self.next = RECONNECT_MIN;
+    }
+}
+
 /// The HTTP status of a failed list, if the server answered.
 fn status_code(e: &watcher::Error) -> Option<u16> {
     match e {
@@ -203,75 +236,98 @@ fn status_code(e: &watcher::Error) -> Option<u16> {
     }
 }
 
-/// Watches one kind until the receiver goes away. Errors are reported and the watcher
-/// retries with backoff; a successful relist clears them. A forbidden or unserved kind
-/// is reported once and not watched again.
+/// Watches one kind until the receiver goes away. Any error is reported and the watch
+/// is started again from a fresh list after a short backoff, so the pane knows when
+/// it is live again and a relist replaces whatever went stale meanwhile. A forbidden or
+/// unserved kind is reported once and not watched again.
 pub async fn watch<K>(api: Api<K>, kind: Kind, to_row: fn(&K) -> ObjRow, tx: Sender<Msg>)
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     let config = watcher::Config::default().page_size(500);
-    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
-    let mut initial: Vec<ObjRow> = Vec::new();
-    while let Some(ev) = stream.next().await {
-        let msg = match ev {
-            Ok(Event::Init) => {
-                initial.clear();
-                continue;
-            }
-            Ok(Event::InitApply(o)) => {
-                initial.push(to_row(&o));
-                continue;
-            }
-            Ok(Event::InitDone) => ClusterEvent::Listed(kind, std::mem::take(&mut initial)),
-            Ok(Event::Apply(o)) => ClusterEvent::Applied(to_row(&o)),
-            Ok(Event::Delete(o)) => {
-                ClusterEvent::Deleted(kind, o.namespace().unwrap_or_default(), o.name_any())
-            }
-            Err(e) => match status_code(&e) {
-                Some(403) => {
-                    let _ = tx.send(Msg::Cluster(ClusterEvent::Forbidden(kind))).await;
-                    return;
+    let mut delay = Reconnect::default();
+    loop {
+        let mut stream = watcher::watcher(api.clone(), config.clone()).boxed();
+        let mut initial: Vec<ObjRow> = Vec::new();
+        while let Some(ev) = stream.next().await {
+            let msg = match ev {
+                Ok(Event::Init) => {
+                    initial.clear();
+                    continue;
                 }
-                Some(404) => {
-                    let _ = tx.send(Msg::Cluster(ClusterEvent::NotServed(kind))).await;
-                    return;
+                Ok(Event::InitApply(o)) => {
+                    initial.push(to_row(&o));
+                    continue;
                 }
-                _ => ClusterEvent::WatchFailed(kind, one_line(&e)),
-            },
-        };
-        if tx.send(Msg::Cluster(msg)).await.is_err() {
-            return;
+                Ok(Event::InitDone) => {
+                    delay.reset();
+                    ClusterEvent::Listed(kind, std::mem::take(&mut initial))
+                }
+                Ok(Event::Apply(o)) => ClusterEvent::Applied(to_row(&o)),
+                Ok(Event::Delete(o)) => {
+                    ClusterEvent::Deleted(kind, o.namespace().unwrap_or_default(), o.name_any())
+                }
+                Err(e) => {
+                    let gone = match status_code(&e) {
+                        Some(403) => Some(ClusterEvent::Forbidden(kind)),
+                        Some(404) => Some(ClusterEvent::NotServed(kind)),
+                        _ => None,
+                    };
+                    if let Some(ev) = gone {
+                        let _ = tx.send(Msg::Cluster(ev)).await;
+                        return;
+                    }
+                    if tx
+                        .send(Msg::Cluster(ClusterEvent::WatchFailed(kind, one_line(&e))))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    break;
+                }
+            };
+            if tx.send(Msg::Cluster(msg)).await.is_err() {
+                return;
+            }
         }
+        tokio::time::sleep(delay.next().unwrap_or(RECONNECT_MAX)).await;
     }
 }
 
-/// Watches Warning events; only the newest few are kept by the state.
+/// Watches Warning events; only the newest few are kept by the state. Events are
+/// optional: a forbidden watch just shows no warnings.
 async fn watch_warnings(api: Api<KubeEvent>, tx: Sender<Msg>) {
     let config = watcher::Config::default()
         .fields("type=Warning")
         .page_size(500);
-    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
-    let mut initial = Vec::new();
-    while let Some(ev) = stream.next().await {
-        let msg = match ev {
-            Ok(Event::Init) => {
-                initial.clear();
-                continue;
+    let mut delay = Reconnect::default();
+    loop {
+        let mut stream = watcher::watcher(api.clone(), config.clone()).boxed();
+        let mut initial = Vec::new();
+        while let Some(ev) = stream.next().await {
+            let msg = match ev {
+                Ok(Event::Init) => {
+                    initial.clear();
+                    continue;
+                }
+                Ok(Event::InitApply(e)) => {
+                    initial.push(rows::warning(&e));
+                    continue;
+                }
+                Ok(Event::InitDone) => {
+                    delay.reset();
+                    ClusterEvent::WarningsListed(std::mem::take(&mut initial))
+                }
+                Ok(Event::Apply(e)) => ClusterEvent::Warning(rows::warning(&e)),
+                Ok(Event::Delete(_)) => continue,
+                Err(e) if status_code(&e) == Some(403) => return,
+                Err(_) => break,
+            };
+            if tx.send(Msg::Cluster(msg)).await.is_err() {
+                return;
             }
-            Ok(Event::InitApply(e)) => {
-                initial.push(rows::warning(&e));
-                continue;
-            }
-            Ok(Event::InitDone) => ClusterEvent::WarningsListed(std::mem::take(&mut initial)),
-            Ok(Event::Apply(e)) => ClusterEvent::Warning(rows::warning(&e)),
-            Ok(Event::Delete(_)) => continue,
-            // Events are optional: a forbidden or failing watch just shows no warnings.
-            Err(e) if status_code(&e) == Some(403) => return,
-            Err(_) => continue,
-        };
-        if tx.send(Msg::Cluster(msg)).await.is_err() {
-            return;
         }
+        tokio::time::sleep(delay.next().unwrap_or(RECONNECT_MAX)).await;
     }
 }

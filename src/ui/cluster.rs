@@ -182,6 +182,10 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
     let status = match row {
         // Workloads say their rolled-up health; the rest what they are.
         Some(r) if r.kind().is_workload() => l.health.label().to_string(),
+        // Bound is the colour; the text is the Portworx volume id.
+        Some(r) if r.kind() == Kind::Pv && !r.volume.is_empty() && r.detail == "Bound" => {
+            format!("px {}", r.volume)
+        }
         Some(r) if r.kind() == Kind::Pv && !r.volume.is_empty() => {
             format!("{} · px {}", r.detail, r.volume)
         }
