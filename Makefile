@@ -5,12 +5,12 @@ CACHE ?= $(HOME)/.cache/sextant
 export SEXTANT_CACHE := $(CACHE)
 APT_PACKAGES := etcd-server prometheus tmux git openssl curl pkg-config libssl-dev ca-certificates
 
-.PHONY: help deps kube build build-testenv env-up env-down demo test bench screenshots clean
+.PHONY: help deps kube build build-testenv env-up env-down demo test bench bench-quick screenshots clean
 
 help:
 	@echo "make demo       set up everything and open sextant on the demo environment"
 	@echo "make test       start the environment, run all tests, stop it"
-	@echo "make bench      time to first frame and peak memory against the environment"
+	@echo "make bench      first frame, memory, idle cost: demo and 10,000 pods (bench-quick: demo only)"
 	@echo "make env-up     start the local environment (make env-down stops it)"
 
 # System packages, once per machine. kubectl and cargo come with the machine.
@@ -50,6 +50,10 @@ test: kube build-testenv
 	@devenv/test.sh
 
 bench: kube build build-testenv
+	@devenv/bench.sh
+	@devenv/bench-scale.sh
+
+bench-quick: kube build build-testenv
 	@devenv/bench.sh
 
 screenshots: kube build build-testenv

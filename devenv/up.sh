@@ -106,11 +106,13 @@ start kube-controller-manager "$kubebin/kube-controller-manager" \
   --bind-address=127.0.0.1 --secure-port="$kcm_port" --port=0 --leader-elect=false \
   --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-  --controllers='*,-nodeipam,-cloud-node-lifecycle,-route,-service' --profiling=false
+  --controllers='*,-nodeipam,-cloud-node-lifecycle,-route,-service' --profiling=false \
+  --kube-api-qps=300 --kube-api-burst=600
 start kube-scheduler "$kubebin/kube-scheduler" \
   --kubeconfig="$pki/sched.kubeconfig" --authentication-kubeconfig="$pki/sched.kubeconfig" \
   --authorization-kubeconfig="$pki/sched.kubeconfig" \
-  --bind-address=127.0.0.1 --secure-port="$sched_port" --port=0 --leader-elect=false --profiling=false
+  --bind-address=127.0.0.1 --secure-port="$sched_port" --port=0 --leader-elect=false --profiling=false \
+  --kube-api-qps=300 --kube-api-burst=600
 
 say "node agent: three nodes, pods, volumes"
 start node-agent "$testbin/node-agent" --kubeconfig "$pki/agent.kubeconfig" \

@@ -112,7 +112,7 @@ impl Agent {
         let t = now();
         let cond = |ty: &str, status: &str, reason: &str| json!({"type": ty, "status": status, "reason": reason, "lastHeartbeatTime": t, "lastTransitionTime": t});
         let resources =
-            json!({"cpu": "8", "memory": "32Gi", "pods": "500", "ephemeral-storage": "200Gi"});
+            json!({"cpu": "8", "memory": "32Gi", "pods": "30000", "ephemeral-storage": "200Gi"});
         let status = json!({"status": {
             "capacity": resources, "allocatable": resources,
             "conditions": [
@@ -172,6 +172,7 @@ impl Agent {
         let api: Api<Pod> = Api::all(self.client.clone());
         let stream = watcher::watcher(api.clone(), watcher::Config::default()).default_backoff();
         futures::pin_mut!(stream);
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
         loop {
             let ev = match stream.next().await {
                 Some(Ok(ev)) => ev,
@@ -189,9 +190,16 @@ impl Agent {
                 }
                 _ => continue,
             };
-            if let Err(e) = self.run_pod(&pod).await {
-                tracing::warn!(pod = %pod.name_any(), "{e:#}");
-            }
+            // Pods are run concurrently, a bounded number at a time, as kubelets on many
+            // nodes would; a scale test creates thousands at once.
+            let permit = limit.clone().acquire_owned().await?;
+            let agent = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = agent.run_pod(&pod).await {
+                    tracing::warn!(pod = %pod.name_any(), "{e:#}");
+                }
+                drop(permit);
+            });
         }
     }
 
