@@ -74,6 +74,29 @@ data:
     max_connections = 200
 YAML
 commit "$chen" "Tune MySQL buffer pool and connection limit for catalogue-db"
+# batch/v1beta1: the demo cluster is Kubernetes 1.20 (batch/v1 CronJob came in 1.21).
+cat >apps/catalogue-db-backup.yaml <<'YAML'
+apiVersion: batch/v1beta1
+kind: CronJob
+metadata:
+  name: catalogue-db-backup
+  namespace: shop
+  labels:
+    app: catalogue-db
+spec:
+  schedule: "0 2 * * *"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+            - name: dump
+              image: mysql:8.0.36
+              command: ["sh", "-c", "mysqldump --all-databases > /backup/catalogue.sql"]
+YAML
+commit "$chen" "Nightly logical backup of catalogue-db"
 edit 's|carts:0.4.8|carts:0.4.9|' apps/carts.yaml
 commit "$bob" "Bump carts to 0.4.9"
 edit 's|orders:0.4.7|orders:0.4.8|' apps/orders.yaml

@@ -216,3 +216,51 @@ fn an_unreachable_prometheus_and_portworx_are_reported_in_their_panes() {
         30,
     );
 }
+
+#[test]
+fn filter_describe_and_yaml_from_the_keyboard_never_show_a_secret() {
+    let t = Tmux::start(&["--config", &config()], 160, 45);
+    t.wait(&["carts-db"], 30);
+    t.keys(&[
+        "/", "c", "a", "r", "t", "s", "-", "d", "b", "-", "c", "r", "e", "d",
+    ]);
+    t.wait(
+        &[
+            "carts-db-credentials",
+            "keys: password, username",
+            "filter: carts-db-cred",
+        ],
+        5,
+    );
+    t.keys(&["Enter", "y"]);
+    let yaml = t.wait(
+        &[
+            "yaml Secret shop/carts-db-credentials",
+            "password: <redacted>",
+        ],
+        10,
+    );
+    t.keys(&["d"]);
+    let describe = t.wait(
+        &[
+            "describe Secret shop/carts-db-credentials",
+            "Keys:",
+            "password, username",
+        ],
+        10,
+    );
+    for screen in [&yaml, &describe] {
+        assert!(
+            !screen.contains("demo-carts-db-not-a-real-secret"),
+            "{screen}"
+        );
+        assert!(!screen.contains("ZGVtby1jYXJ0cy1kYi1ub3Qt"), "{screen}");
+    }
+    t.keys(&["Escape"]);
+    t.wait(&["filter: carts-db-cred"], 5);
+    // A pause after Escape, or the terminal reads Escape and ':' as Alt-':'.
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&[":", "n", "s", " ", "a", "l", "l", "Enter"]);
+    t.wait(&["all namespaces", "kube-system"], 15);
+}

@@ -194,6 +194,21 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
     tasks
 }
 
+/// The resource a server serves for a kind: its preferred version, else any version
+/// (CronJob is batch/v1 from 1.21, only batch/v1beta1 before).
+pub async fn served(client: &Client, group: &str, kind: &str) -> Option<kube::api::ApiResource> {
+    let g = discovery::oneshot::group(client, group).await.ok()?;
+    if let Some((ar, _)) = g.recommended_kind(kind) {
+        return Some(ar);
+    }
+    g.versions().find_map(|v| {
+        g.versioned_resources(v)
+            .into_iter()
+            .find(|(ar, _)| ar.kind == kind)
+            .map(|(ar, _)| ar)
+    })
+}
+
 /// Retry delays for a failing watch: 250 ms doubling to 4 s, back to the start after
 /// a successful list. kube's default waits up to 30 s, too long to leave a pane stale.
 #[derive(Clone)]

@@ -23,6 +23,11 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         Connection::Connecting => "connecting…".into(),
         Connection::Failed(_) => "not connected".into(),
     };
+    // The describe and YAML views name their object instead.
+    if let Some(d) = &c.detail {
+        detail(f, theme, d, block, area);
+        return;
+    }
     let block = block.title(title(theme, Pane::Cluster.title(), head));
     if let Connection::Failed(e) = &c.connection {
         let p = Paragraph::new(vec![
@@ -34,10 +39,6 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             ),
         ]);
         f.render_widget(p.wrap(Wrap { trim: true }).block(block), area);
-        return;
-    }
-    if let Some(d) = &c.detail {
-        detail(f, theme, d, block, area);
         return;
     }
     let block = match c.filter.trim() {
