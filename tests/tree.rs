@@ -155,6 +155,7 @@ async fn a_new_statefulset_shows_its_claim_volume_chain_and_turns_degraded() {
             .and_then(|p| p.claims.first())
             .and_then(|pv| c.row(Kind::Pv, "", pv));
         pv.is_some_and(|pv| !pv.volume.is_empty())
+            && c.row(Kind::Namespace, "", &ns).is_some()
             && c.row(Kind::Pod, &ns, "ledger-0")
                 .is_some_and(|p| p.health == Health::Healthy)
     })
@@ -249,6 +250,7 @@ async fn a_secrets_values_never_appear_in_any_view() {
     let mut live = Live::start(&kc, &ns).await;
     live.until(30, "the secret", |s| {
         s.cluster.row(Kind::Secret, &ns, "vault").is_some()
+            && s.cluster.row(Kind::Namespace, "", &ns).is_some()
     })
     .await;
     live.open_all();
@@ -322,7 +324,10 @@ async fn a_namespace_limited_user_sees_forbidden_kinds_and_everything_else() {
     );
     assert!(names.contains(&"  sts carts-db".to_string()), "{names:#?}");
     // batch/v1beta1 on this 1.20 server, found through discovery.
-    assert!(names.contains(&"  cj catalogue-db-backup".to_string()), "{names:#?}");
+    assert!(
+        names.contains(&"  cj catalogue-db-backup".to_string()),
+        "{names:#?}"
+    );
     assert!(
         names.contains(&"  secret forbidden".to_string()),
         "{names:#?}"

@@ -175,13 +175,27 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
     ] {
         let (client, ns, tx) = (client.clone(), ns.clone(), tx.clone());
         let task = tokio::spawn(async move {
-            let resource = discovery::oneshot::group(&client, group)
-                .await
-                .ok()
-                .and_then(|g| g.recommended_kind(kind));
-            let Some((ar, _)) = resource else {
-                let _ = tx.send(Msg::Cluster(ClusterEvent::NotServed(k))).await;
-                return;
+            // Discovery can fail like any request: retry it until it answers.
+            let mut delay = Reconnect::default();
+            let ar = loop {
+                match served(&client, group, kind).await {
+                    Ok(Some(ar)) => break ar,
+                    Ok(None) => {
+                        let _ = tx.send(Msg::Cluster(ClusterEvent::NotServed(k))).await;
+                        return;
+                    }
+                    Err(e) => {
+                        let msg = format!("discovery of {group}: {}", one_line(&e));
+                        if tx
+                            .send(Msg::Cluster(ClusterEvent::WatchFailed(k, msg)))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        tokio::time::sleep(delay.next().unwrap_or(RECONNECT_MAX)).await;
+                    }
+                }
             };
             let api: Api<DynamicObject> = match &ns {
                 Some(n) => Api::namespaced_with(client, n, &ar),
@@ -195,18 +209,26 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
 }
 
 /// The resource a server serves for a kind: its preferred version, else any version
-/// (CronJob is batch/v1 from 1.21, only batch/v1beta1 before).
-pub async fn served(client: &Client, group: &str, kind: &str) -> Option<kube::api::ApiResource> {
-    let g = discovery::oneshot::group(client, group).await.ok()?;
+/// (CronJob is batch/v1 from 1.21, only batch/v1beta1 before). Ok(None): not served.
+pub async fn served(
+    client: &Client,
+    group: &str,
+    kind: &str,
+) -> Result<Option<kube::api::ApiResource>, kube::Error> {
+    let g = match discovery::oneshot::group(client, group).await {
+        Ok(g) => g,
+        Err(kube::Error::Discovery(_)) => return Ok(None), // no such group
+        Err(e) => return Err(e),
+    };
     if let Some((ar, _)) = g.recommended_kind(kind) {
-        return Some(ar);
+        return Ok(Some(ar));
     }
-    g.versions().find_map(|v| {
+    Ok(g.versions().find_map(|v| {
         g.versioned_resources(v)
             .into_iter()
             .find(|(ar, _)| ar.kind == kind)
             .map(|(ar, _)| ar)
-    })
+    }))
 }
 
 /// Retry delays for a failing watch: 250 ms doubling to 4 s, back to the start after

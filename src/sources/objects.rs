@@ -40,12 +40,10 @@ async fn resource(client: &Client, kind: Kind) -> Result<ApiResource, String> {
             } else {
                 "snapshot.storage.k8s.io"
             };
-            let g = discovery::oneshot::group(client, group)
+            super::kube::served(client, group, kind.label())
                 .await
-                .map_err(|e| one_line(&e))?;
-            g.recommended_kind(kind.label())
-                .map(|(ar, _)| ar)
-                .ok_or_else(|| format!("{} is not served", kind.label()))?
+                .map_err(|e| one_line(&e))?
+                .ok_or_else(|| format!("{} is not served by this API server", kind.label()))?
         }
     })
 }
