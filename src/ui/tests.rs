@@ -695,3 +695,71 @@ fn failing_watches_are_shown_above_the_last_known_rows() {
         1
     );
 }
+
+/// The describe and YAML views: opened with d / y on the selected row, filled by the
+/// executor's answer (here, the pure describe and YAML renderers on a fixture).
+#[test]
+fn describe_and_yaml_views_of_a_statefulset() {
+    use crate::app::cluster::Kind;
+    use crate::app::msg::{Command, View};
+    use crate::sources::{describe, objects};
+    let mut s = Screen::new(false);
+    s.everything();
+    // Select the StatefulSet db under the shop namespace.
+    s.keys("j\nj");
+    let sts = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "shop", "labels": {"app": "db"}, "creationTimestamp": "2024-05-01T09:00:00Z",
+            "managedFields": [{"manager": "kubectl"}]},
+        "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "mysql", "image": "mysql:8.0.36"}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"storageClassName": "px-db", "resources": {"requests": {"storage": "20Gi"}}}}]},
+        "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3,
+            "conditions": [{"type": "Degraded", "status": "True", "reason": "PodNotReady", "message": "db-2 is not ready"}]}
+    });
+    let key = (Kind::StatefulSet, "shop".to_string(), "db".to_string());
+    for (k, view) in [('d', View::Describe), ('y', View::Yaml)] {
+        let out = update(&mut s.state, &s.keymap, key_char(k));
+        assert_eq!(
+            out,
+            [Command::Fetch {
+                key: key.clone(),
+                view
+            }]
+        );
+        let loading = text(&s.draw());
+        assert!(loading.contains("loading…"), "{loading}");
+        let mut v = sts.clone();
+        objects::clean(Kind::StatefulSet, &mut v);
+        let lines = match view {
+            View::Describe => describe::describe(Kind::StatefulSet, &v, &[], &[], NOW),
+            View::Yaml => objects::yaml(&v),
+        };
+        s.send([Msg::Cluster(ClusterEvent::Detail {
+            key: key.clone(),
+            view,
+            result: Ok(lines),
+        })]);
+        let screen = text(&s.draw());
+        assert!(!screen.contains("managedFields"));
+        let name = if view == View::Describe {
+            "describe_statefulset"
+        } else {
+            "yaml_statefulset"
+        };
+        insta::assert_snapshot!(name, mask_times(&screen));
+        // Escape goes back to the tree with the same row selected.
+        s.send([key_code(KeyCode::Esc)]);
+        assert!(s.state.cluster.detail.is_none());
+        assert_eq!(s.state.cluster.tree()[s.state.cluster.selected].key, key);
+    }
+}
+
+fn key_char(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+fn key_code(c: KeyCode) -> Msg {
+    key(c)
+}
