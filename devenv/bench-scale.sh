@@ -27,6 +27,29 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 first=$(median "${ms[@]}"); rss=$(median "${kib[@]}")
 
+say "latency: a pod turning not-ready (a failing probe, played by the node agent) to its row on screen"
+sock=sextant-latency
+tmux -L $sock kill-server 2>/dev/null || true
+tmux -L $sock new-session -d -s lat -x 160 -y 50 "$bin $args --log-file /tmp/sextant-latency.log"
+screen() { tmux -L $sock capture-pane -p -t lat; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+lat=()
+for i in 1 2 3 4 5; do
+  ns=scale-$(printf %03d $((i * 7 % namespaces)))
+  names=$(kubectl --kubeconfig "$envdir/kubeconfig" -n "$ns" get pods -o name)
+  pod=$(sed -n "${i}p" <<<"$names"); pod=${pod#pod/}
+  tmux -L $sock send-keys -t lat Escape; sleep 0.3
+  tmux -L $sock send-keys -t lat / "$pod" Enter
+  until screen | grep -q "$ns/$pod .* 1/1 "; do sleep 0.1; done
+  kubectl --kubeconfig "$envdir/kubeconfig" -n "$ns" annotate pod "$pod" testenv.sextant.dev/ready=false >/dev/null
+  t0=$(now_ms)
+  until screen | grep -q "$ns/$pod .* 0/1 "; do sleep 0.01; done
+  lat+=($(( $(now_ms) - t0 )))
+  printf '  %s/%s: %s ms\n' "$ns" "$pod" "${lat[-1]}"
+done
+tmux -L $sock kill-server
+latency=$(median "${lat[@]}")
+
 say "idle: $idle s with nothing changing"
 capture=$(mktemp)
 script -qfc "stty cols 160 rows 50; $bin $args --log-file /tmp/sextant-idle.log" "$capture" >/dev/null 2>&1 &
@@ -43,4 +66,5 @@ rm -f "$capture"
 printf 'pods: %s in %s namespaces\n' "$pods" "$namespaces"
 printf 'first complete frame: median %s ms\n' "$first"
 printf 'peak RSS: median %s MiB\n' "$((rss / 1024))"
+printf 'pod not-ready to row on screen: median %s ms (after kubectl returns; includes the node agent)\n' "$latency"
 printf 'idle %ss: %s%% of a core, %s bytes written to the terminal\n' "$idle" "$cpu" "$((b1 - b0))"
