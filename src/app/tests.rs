@@ -1525,3 +1525,27 @@ fn the_selection_follows_its_object_when_lines_appear_above() {
     assert_eq!(h.names(), ["auth", "monitoring", "shop", "db", "web"]);
     assert_eq!(h.selected_name(), "web");
 }
+
+#[test]
+fn an_unchanged_metrics_refresh_costs_no_frame_and_keeps_a_pending_one() {
+    let mut h = Harness::new(false, 1);
+    let data = || {
+        Msg::Metrics(MetricsEvent::Data {
+            graph: 0,
+            start: 0.0,
+            end: 43_200.0,
+            series: vec![Series {
+                label: "pvc-1".into(),
+                points: vec![(0.0, 1.0), (432.0, 2.0)],
+            }],
+        })
+    };
+    h.send(data());
+    assert!(h.state.dirty);
+    h.state.dirty = false;
+    h.send(data());
+    assert!(!h.state.dirty, "the same points draw nothing");
+    h.state.dirty = true;
+    h.send(data());
+    assert!(h.state.dirty, "a redraw asked for earlier still stands");
+}

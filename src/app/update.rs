@@ -520,8 +520,18 @@ fn git_event(state: &mut State, ev: GitEvent) {
 
 fn metrics_event(state: &mut State, ev: MetricsEvent) {
     let m = &mut state.metrics;
-    state.dirty = true;
     match ev {
+        // A refresh within the same step brings the same points: no frame.
+        MetricsEvent::Data {
+            graph,
+            start,
+            end,
+            series,
+        } if m.link == Link::Up
+            && m.shown == Some(graph)
+            && m.start == start
+            && m.end == end
+            && m.series == series => {}
         MetricsEvent::Data {
             graph,
             start,
@@ -533,8 +543,12 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
             m.end = end;
             m.series = series;
             m.link = Link::Up;
+            state.dirty = true;
         }
-        MetricsEvent::Failed(e) => m.link = Link::Down(e),
+        MetricsEvent::Failed(e) => {
+            state.dirty |= m.link != Link::Down(e.clone());
+            m.link = Link::Down(e);
+        }
     }
 }
 

@@ -55,10 +55,13 @@ pub async fn query(
     width: u16,
     now: i64,
 ) -> Result<(f64, f64, Vec<Series>), String> {
-    let start = now - RANGE_SECS;
     let step = step_for(RANGE_SECS, width);
+    // The range ends on a multiple of the step, as Grafana aligns it: points stay put
+    // between refreshes, so a refresh that brings nothing new draws nothing.
+    let end = now - now % step as i64;
+    let start = end - RANGE_SECS;
     let res = client
-        .query_range(&g.query, start, now, step)
+        .query_range(&g.query, start, end, step)
         .get()
         .await
         .map_err(|e| one_line(&e))?;
@@ -80,7 +83,7 @@ pub async fn query(
         .collect();
     series.sort_by(|a, b| a.label.cmp(&b.label));
     series.truncate(MAX_SERIES);
-    Ok((start as f64, now as f64, series))
+    Ok((start as f64, end as f64, series))
 }
 
 /// Starts the poller. Without a URL the pane says so and nothing runs.
@@ -143,6 +146,15 @@ pub fn spawn(url: Option<String>, graphs: Vec<GraphSpec>, tx: Sender<Msg>) -> wa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aligned_ends_do_not_move_within_a_step() {
+        let step = step_for(RANGE_SECS, 100) as i64;
+        let a = 1_795_600_000 - 1_795_600_000 % step;
+        let b = (1_795_600_000 + step - 1) - (1_795_600_000 + step - 1) % step;
+        assert!(b == a || b == a + step);
+        assert_eq!(a % step, 0);
+    }
 
     #[test]
     fn step_follows_width() {
