@@ -66,6 +66,9 @@ kubeconfig "$pki/kcm.kubeconfig" system:kube-controller-manager "$pki/kcm.token"
 kubeconfig "$pki/sched.kubeconfig" system:kube-scheduler "$pki/sched.token"
 kubeconfig "$pki/agent.kubeconfig" sextant-node-agent "$pki/agent.token"
 kubeconfig "$envdir/viewer.kubeconfig" shop-viewer "$pki/viewer.token"
+# A second context in the main kubeconfig, for switching with :ctx.
+kubectl config --kubeconfig="$envdir/kubeconfig" set-credentials shop-viewer --token="$(cat "$pki/viewer.token")" >/dev/null
+kubectl config --kubeconfig="$envdir/kubeconfig" set-context demo-viewer --cluster=demo --user=shop-viewer --namespace=shop >/dev/null
 export KUBECONFIG=$envdir/kubeconfig
 
 say "etcd on 127.0.0.1:$etcd_port"

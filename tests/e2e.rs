@@ -264,3 +264,31 @@ fn filter_describe_and_yaml_from_the_keyboard_never_show_a_secret() {
     t.keys(&[":", "n", "s", " ", "a", "l", "l", "Enter"]);
     t.wait(&["all namespaces", "kube-system"], 15);
 }
+
+#[test]
+fn ctx_switches_to_another_context_and_back() {
+    let t = Tmux::start(&["--config", &config()], 160, 45);
+    t.wait(&["ctx:demo ", "carts-db"], 30);
+    t.keys(&[
+        ":", "c", "t", "x", " ", "d", "e", "m", "o", "-", "v", "i", "e", "w", "e", "r", "Enter",
+    ]);
+    // The viewer may not list Secrets or namespaces: the tree says so, the rest works.
+    t.wait(
+        &[
+            "ctx:demo-viewer",
+            "Secrets",
+            "forbidden",
+            "(namespaces forbidden)",
+            "carts-db",
+        ],
+        30,
+    );
+    t.keys(&[":", "c", "t", "x", " ", "d", "e", "m", "o", "Enter"]);
+    let s = t.wait(&["ctx:demo ", "carts-db-credentials"], 30);
+    assert!(
+        !s.contains("(namespaces forbidden)"),
+        "no row of the other context is left:\n{s}"
+    );
+    t.keys(&[":", "c", "t", "x", " ", "n", "o", "p", "e", "Enter"]);
+    t.wait(&["nope"], 10);
+}
