@@ -1,2 +1,0 @@
-//! GitOps logic with no UI: shared by the TUI and the command line.
-//! (Sync, diff, roll back, snapshot and restore arrive with their issues.)
