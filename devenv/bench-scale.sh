@@ -15,16 +15,7 @@ say "creating $pods pods in $namespaces namespaces"
 "$root/target/debug/scale" --kubeconfig "$envdir/kubeconfig" --pods "$pods" --namespaces "$namespaces"
 args="--config $envdir/config.toml -A"
 
-say "first complete frame and peak RSS, $runs runs, 160x50 pseudo-terminal"
-ms=(); kib=()
-for i in $(seq "$runs"); do
-  out=$(script -qec "stty cols 160 rows 50; $bin $args --log-file /tmp/sextant-scale.log --exit-after-first-frame" /dev/null | tr -d '\r' | grep -ao 'first_complete_frame_ms=[0-9-]* peak_rss_kib=[0-9]*' || true)
-  [ -n "$out" ] || die "run $i printed no timing"
-  m=${out#first_complete_frame_ms=}; m=${m%% *}; k=${out##*peak_rss_kib=}
-  ms+=("$m"); kib+=("$k")
-  printf '  run %d: %s ms, %s KiB\n' "$i" "$m" "$k"
-done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+first_frames "$runs" 160 50 "$bin" $args --log-file /tmp/sextant-scale.log
 first=$(median "${ms[@]}"); rss=$(median "${kib[@]}")
 
 say "latency: a pod turning not-ready (a failing probe, played by the node agent) to its row on screen"

@@ -34,3 +34,22 @@ start() {
   setsid "$@" >"$envdir/logs/$name.log" 2>&1 < /dev/null &
   echo $! >"$envdir/pids/$name"
 }
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# first_frames RUNS COLS ROWS SEXTANT-ARGS...: runs sextant RUNS times in a COLSxROWS
+# pseudo-terminal until its first complete frame; fills the arrays ms and kib.
+first_frames() {
+  local runs=$1 cols=$2 rows=$3; shift 3
+  command -v script >/dev/null || die "script (util-linux) is needed for a pseudo-terminal"
+  say "first complete frame and peak RSS, $runs runs, ${cols}x${rows} pseudo-terminal"
+  ms=(); kib=()
+  local i out m k
+  for i in $(seq "$runs"); do
+    out=$(script -qec "stty cols $cols rows $rows; $* --exit-after-first-frame" /dev/null | tr -d '\r' | grep -ao 'first_complete_frame_ms=[0-9-]* peak_rss_kib=[0-9]*' || true)
+    [ -n "$out" ] || die "run $i printed no timing"
+    m=${out#first_complete_frame_ms=}; m=${m%% *}; k=${out##*peak_rss_kib=}
+    ms+=("$m"); kib+=("$k")
+    printf '  run %d: %s ms, %s KiB\n' "$i" "$m" "$k"
+  done
+}

@@ -23,14 +23,8 @@ async fn sees_a_statefulset_appear_and_go() {
     let cluster = connect(Some(&kubeconfig()), None, &Scope::All)
         .await
         .unwrap();
-    let ns = format!("it-sts-{}", unique());
+    let ns = common::namespace(&cluster.client, "it-sts").await;
     let nss: Api<Namespace> = Api::all(cluster.client.clone());
-    nss.create(
-        &PostParams::default(),
-        &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
-    )
-    .await
-    .unwrap();
     let (tx, mut rx) = mpsc::channel(1024);
     let api: Api<StatefulSet> = Api::namespaced(cluster.client.clone(), &ns);
     tokio::spawn(watch(api.clone(), Kind::StatefulSet, rows::statefulset, tx));

@@ -1,6 +1,6 @@
 //! The one gate for writes: read-only builds no writer; a writer really writes.
 mod common;
-use common::{env, init_crypto, unique};
+use common::{env, init_crypto};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, PostParams};
@@ -23,14 +23,7 @@ async fn setup() -> (kube::Client, String) {
     )
     .await
     .unwrap();
-    let ns = format!("it-exec-{}", unique());
-    let nss: Api<Namespace> = Api::all(c.client.clone());
-    nss.create(
-        &PostParams::default(),
-        &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
-    )
-    .await
-    .unwrap();
+    let ns = common::namespace(&c.client, "it-exec").await;
     let d: Deployment = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "web"},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},

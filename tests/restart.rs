@@ -1,7 +1,7 @@
 //! An API server restart is survived: watchers resume, and afterwards there are no
 //! duplicated or stale rows. In its own test binary, so no other test sees the outage.
 mod common;
-use common::{env, init_crypto, unique};
+use common::{env, init_crypto};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use sextant::app::cluster::{Kind, KindStatus};
@@ -20,14 +20,8 @@ async fn watchers_resume_after_an_api_server_restart() {
     init_crypto();
     let kc = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
     let cluster = connect(Some(&kc), None, &Scope::All).await.unwrap();
-    let ns = format!("it-restart-{}", unique());
+    let ns = common::namespace(&cluster.client, "it-restart").await;
     let nss: Api<Namespace> = Api::all(cluster.client.clone());
-    nss.create(
-        &PostParams::default(),
-        &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
-    )
-    .await
-    .unwrap();
     let cms: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), &ns);
     let cm = |name: &str| {
         serde_json::from_value::<ConfigMap>(

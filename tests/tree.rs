@@ -1,7 +1,7 @@
 //! The cluster tree against the real API server: compact rows built by the real
 //! watchers, folded by the real reducer, drawn by the real views.
 mod common;
-use common::{env, init_crypto, unique};
+use common::{env, init_crypto};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -111,18 +111,6 @@ impl Live {
     }
 }
 
-async fn namespace(client: &kube::Client) -> String {
-    let ns = format!("it-tree-{}", unique());
-    let api: Api<Namespace> = Api::all(client.clone());
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
-    )
-    .await
-    .unwrap();
-    ns
-}
-
 fn ledger() -> StatefulSet {
     serde_json::from_value(serde_json::json!({
         "metadata": {"name": "ledger"},
@@ -141,7 +129,7 @@ async fn a_new_statefulset_shows_its_claim_volume_chain_and_turns_degraded() {
         .await
         .unwrap()
         .client;
-    let ns = namespace(&admin).await;
+    let ns = common::namespace(&admin, "it-tree").await;
     let mut live = Live::start(&kc, &ns).await;
     Api::<StatefulSet>::namespaced(admin.clone(), &ns)
         .create(&PostParams::default(), &ledger())
@@ -239,7 +227,7 @@ async fn a_secrets_values_never_appear_in_any_view() {
         .await
         .unwrap()
         .client;
-    let ns = namespace(&admin).await;
+    let ns = common::namespace(&admin, "it-tree").await;
     let value = "correct-horse-battery-staple";
     let encoded = "Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5LXN0YXBsZQ";
     let secret: Secret = serde_json::from_value(serde_json::json!({"metadata": {"name": "vault", "annotations": {"note": "no values here"}}, "stringData": {"password": value}})).unwrap();

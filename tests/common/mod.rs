@@ -42,3 +42,17 @@ pub fn unique() -> String {
         .as_nanos();
     format!("{:x}", n % 0xffff_ffff)
 }
+
+/// Creates a namespace named PREFIX-<unique> for one test and returns its name.
+pub async fn namespace(client: &kube::Client, prefix: &str) -> String {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, PostParams};
+    let ns = format!("{prefix}-{}", unique());
+    let meta: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &meta)
+        .await
+        .unwrap();
+    ns
+}
