@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::{Notify, watch};
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
@@ -34,7 +34,7 @@ pub struct Handles {
 #[derive(Default)]
 pub struct ClusterSlot {
     pub client: Option<kube::Client>,
-    watchers: Vec<AbortHandle>,
+    watchers: Vec<JoinHandle<()>>,
 }
 
 /// The write capability. Only `Executor::new` with `write = true` builds one.
@@ -112,8 +112,13 @@ impl Executor {
                 );
                 tokio::spawn(async move {
                     let mut slot = slot.lock().await;
-                    for w in slot.watchers.drain(..) {
+                    // Wait until the old watchers are gone: whatever they sent is then
+                    // queued before Connected, which clears it.
+                    for w in &slot.watchers {
                         w.abort();
+                    }
+                    for w in slot.watchers.drain(..) {
+                        let _ = w.await;
                     }
                     match sources::kube::connect(kubeconfig.as_ref(), context.as_deref(), &scope)
                         .await

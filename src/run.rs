@@ -11,6 +11,7 @@ use crate::terminal::Guard;
 use crate::ui::{self, theme::Theme};
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
+use ratatui::buffer::Buffer;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -103,6 +104,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     let mut input = EventStream::new();
     let interval = frame_interval(&settings);
     let mut last_draw = Instant::now() - interval;
+    let mut last_frame = None;
     let mut report = Report {
         first_complete_frame: None,
     };
@@ -135,7 +137,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
             break;
         }
         if state.dirty && last_draw.elapsed() >= interval {
-            draw(&mut guard, &state, &theme, &keymap)?;
+            draw(&mut guard, &mut last_frame, &state, &theme, &keymap)?;
             state.dirty = false;
             last_draw = Instant::now();
             if report.first_complete_frame.is_none() && state.complete() {
@@ -155,13 +157,28 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
 }
 
 /// One frame inside a synchronized update, so terminals over SSH never show half a frame.
-fn draw(guard: &mut Guard, state: &State, theme: &Theme, keymap: &Keymap) -> std::io::Result<()> {
+/// A frame identical to the last one written is dropped before any byte is sent: ratatui
+/// writes colour resets and the cursor state even for an empty diff.
+fn draw(
+    guard: &mut Guard,
+    last: &mut Option<Buffer>,
+    state: &State,
+    theme: &Theme,
+    keymap: &Keymap,
+) -> std::io::Result<()> {
     use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    let t = &mut guard.terminal;
+    t.autoresize()?;
+    let mut frame = t.get_frame();
+    ui::draw(&mut frame, state, theme, keymap);
+    let buf = t.current_buffer_mut();
+    if last.as_ref() == Some(&*buf) {
+        buf.reset();
+        return Ok(());
+    }
+    *last = Some(buf.clone());
     crossterm::execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
-    let r = guard
-        .terminal
-        .draw(|f| ui::draw(f, state, theme, keymap))
-        .map(|_| ());
+    let r = t.apply_buffer().map(|_| ());
     crossterm::execute!(std::io::stdout(), EndSynchronizedUpdate)?;
     r
 }

@@ -231,6 +231,14 @@ pub struct Detail {
 }
 
 impl ClusterState {
+    /// Forgets the rows of the scope shown until now.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.kinds.clear();
+        self.warnings.clear();
+        self.detail = None;
+    }
+
     pub fn is_loaded(&self) -> bool {
         matches!(self.connection, Connection::Failed(_))
             || Kind::ALL

@@ -1549,3 +1549,45 @@ fn an_unchanged_metrics_refresh_costs_no_frame_and_keeps_a_pending_one() {
     h.send(data());
     assert!(h.state.dirty, "a redraw asked for earlier still stands");
 }
+
+/// After `:ns` or `:ctx`, whatever the old watchers sent before they were stopped is
+/// dropped when the new connection is announced.
+#[test]
+fn connecting_again_drops_rows_of_the_old_scope() {
+    let mut s = State::new(false, vec![], 0);
+    let km = Keymap::default();
+    let connected = |ns: Option<&str>| {
+        Msg::Cluster(ClusterEvent::Connected {
+            context: "demo".into(),
+            server: "https://127.0.0.1:16443".into(),
+            namespace: ns.map(String::from),
+        })
+    };
+    let ns_row = |name: &str| ObjRow {
+        kind: Some(Kind::Namespace),
+        name: name.into(),
+        ..Default::default()
+    };
+    update(&mut s, &km, connected(None));
+    update(
+        &mut s,
+        &km,
+        Msg::Cluster(ClusterEvent::Listed(Kind::Namespace, vec![ns_row("old")])),
+    );
+    // A late message of the old scope, queued before the new connection.
+    update(
+        &mut s,
+        &km,
+        Msg::Cluster(ClusterEvent::Applied(ns_row("late"))),
+    );
+    update(&mut s, &km, connected(Some("shop")));
+    assert!(s.cluster.rows.is_empty());
+    assert!(s.cluster.kinds.is_empty());
+    update(
+        &mut s,
+        &km,
+        Msg::Cluster(ClusterEvent::Listed(Kind::Namespace, vec![ns_row("shop")])),
+    );
+    let names: Vec<&str> = s.cluster.rows.values().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["shop"]);
+}

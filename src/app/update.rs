@@ -337,11 +337,8 @@ fn run_command(state: &mut State, text: &str, out: &mut Vec<Command>) {
     };
     if let Some((context, scope)) = switch {
         let c = &mut state.cluster;
-        c.rows.clear();
-        c.kinds.clear();
-        c.warnings.clear();
+        c.clear();
         c.expanded.clear();
-        c.detail = None;
         c.selected = 0;
         c.connection = Connection::Connecting;
         out.push(Command::SwitchScope { context, scope });
@@ -428,13 +425,18 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
             server,
             namespace,
         } => {
+            // Anything the old scope's watchers sent is queued before this.
+            c.clear();
             c.connection = Connection::Connected { context, server };
             c.namespace = namespace.clone();
             if let Some(ns) = namespace {
                 c.expanded.insert((Kind::Namespace, String::new(), ns));
             }
         }
-        ClusterEvent::ConfigFailed(e) => c.connection = Connection::Failed(e),
+        ClusterEvent::ConfigFailed(e) => {
+            c.clear();
+            c.connection = Connection::Failed(e);
+        }
         ClusterEvent::Listed(kind, rows) => {
             c.rows.retain(|k, _| k.0 != kind);
             c.rows.extend(rows.into_iter().map(|r| (r.key(), r)));

@@ -23,7 +23,7 @@ use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 
 /// A connected client and where it points.
 #[derive(Clone)]
@@ -116,31 +116,32 @@ pub async fn connect(
     })
 }
 
-/// Starts a watcher for every kind the cluster pane shows.
-pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
+/// Starts a watcher for every kind the cluster pane shows. Abort and await all of the
+/// handles before connecting elsewhere, so no message of the old scope comes after.
+pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
     let ns = c.namespace.clone();
     let client = c.client.clone();
     // Namespaces and PVs are cluster-scoped and listed whole.
-    tokio::spawn(watch(
+    tasks.push(tokio::spawn(watch(
         Api::<Namespace>::all(client.clone()),
         Kind::Namespace,
         rows::namespace,
         tx.clone(),
-    ));
-    tokio::spawn(watch(
+    )));
+    tasks.push(tokio::spawn(watch(
         Api::<PersistentVolume>::all(client.clone()),
         Kind::Pv,
         rows::pv,
         tx.clone(),
-    ));
+    )));
     macro_rules! scoped {
         ($ty:ty, $kind:expr, $f:expr) => {{
             let a: Api<$ty> = match &ns {
                 Some(n) => Api::namespaced(client.clone(), n),
                 None => Api::all(client.clone()),
             };
-            tasks.push(tokio::spawn(watch(a, $kind, $f, tx.clone())).abort_handle());
+            tasks.push(tokio::spawn(watch(a, $kind, $f, tx.clone())));
         }};
     }
     scoped!(Deployment, Kind::Deployment, rows::deployment);
@@ -157,7 +158,7 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
         Some(n) => Api::namespaced(client.clone(), n),
         None => Api::all(client.clone()),
     };
-    tasks.push(tokio::spawn(watch_warnings(events, tx.clone())).abort_handle());
+    tasks.push(tokio::spawn(watch_warnings(events, tx.clone())));
     // Kinds whose version depends on the server: ask discovery which one it serves.
     for (group, kind, k, f) in [
         (
@@ -203,7 +204,7 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<AbortHandle> {
             };
             watch(api, k, f, tx).await;
         });
-        tasks.push(task.abort_handle());
+        tasks.push(task);
     }
     tasks
 }
@@ -286,6 +287,7 @@ where
     loop {
         let mut stream = watcher::watcher(api.clone(), config.clone()).boxed();
         let mut initial: Vec<ObjRow> = Vec::new();
+        let started = std::time::Instant::now();
         while let Some(ev) = stream.next().await {
             let msg = match ev {
                 Ok(Event::Init) => {
@@ -298,6 +300,8 @@ where
                 }
                 Ok(Event::InitDone) => {
                     delay.reset();
+                    let ms = started.elapsed().as_millis() as u64;
+                    tracing::info!(?kind, rows = initial.len(), ms, "listed");
                     ClusterEvent::Listed(kind, std::mem::take(&mut initial))
                 }
                 Ok(Event::Apply(o)) => ClusterEvent::Applied(to_row(&o)),

@@ -763,3 +763,70 @@ fn key_char(c: char) -> Msg {
 fn key_code(c: KeyCode) -> Msg {
     key(c)
 }
+
+/// The warnings strip: newest first, under the tree, at most a quarter of the pane.
+#[test]
+fn the_warnings_strip_shows_the_newest_warnings_first() {
+    use crate::app::cluster::WarningRow;
+    let w = |name: &str, reason: &str, object: &str, message: &str, ago: i64| WarningRow {
+        namespace: "shop".into(),
+        name: name.into(),
+        object: object.into(),
+        reason: reason.into(),
+        message: message.into(),
+        count: 1,
+        time: NOW - ago,
+    };
+    let mut s = Screen::new(false);
+    s.everything();
+    s.send([Msg::Cluster(ClusterEvent::WarningsListed(vec![
+        w(
+            "a",
+            "FailedMount",
+            "Pod/orders-db-0",
+            "volume px-1 not attached",
+            600,
+        ),
+        w(
+            "b",
+            "BackOff",
+            "Pod/carts-7d9",
+            "Back-off restarting failed container",
+            120,
+        ),
+    ]))]);
+    // A newer one arrives by watch; an update of an old one replaces it.
+    s.send([
+        Msg::Cluster(ClusterEvent::Warning(w(
+            "c",
+            "Unhealthy",
+            "Pod/catalogue-0",
+            "Readiness probe failed",
+            30,
+        ))),
+        Msg::Cluster(ClusterEvent::Warning(w(
+            "a",
+            "FailedMount",
+            "Pod/orders-db-0",
+            "volume px-1 not attached",
+            240,
+        ))),
+    ]);
+    let b = s.draw();
+    let (_, header) = find(&b, "NAME ");
+    let (_, newest) = find(&b, " <1m Unhealthy Pod/catalogue-0 Readiness probe failed");
+    let (_, middle) = find(&b, "  2m BackOff Pod/carts-7d9");
+    let (_, oldest) = find(&b, "  4m FailedMount Pod/orders-db-0 volume px-1");
+    assert!(header < newest && newest < middle && middle < oldest);
+    assert_eq!(find_all(&b, "FailedMount").len(), 1);
+    let at = find(&b, "Unhealthy");
+    assert_styled(&b, at, "Unhealthy", s.style("status.warn"));
+    // The strip stays within a quarter of the pane however many warnings there are.
+    let many: Vec<WarningRow> = (0..40)
+        .map(|i| w(&format!("w{i}"), "BackOff", "Pod/x", "again", i))
+        .collect();
+    s.send([Msg::Cluster(ClusterEvent::WarningsListed(many))]);
+    let b = s.draw();
+    let rows = find_all(&b, "BackOff Pod/x again").len() as u16;
+    assert!((1..=H / 2 / 4).contains(&rows), "{rows} warning rows");
+}
