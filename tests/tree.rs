@@ -273,7 +273,8 @@ async fn a_secrets_values_never_appear_in_any_view() {
             "{screen}"
         );
     }
-    for screen in [&tree_screen] {
+    {
+        let screen = &tree_screen;
         assert!(!screen.contains(value) && !screen.contains(encoded));
     }
     Api::<Namespace>::all(admin)

@@ -71,10 +71,10 @@ pub fn history(
     let mut seen = 0usize;
     for oid in walk {
         let commit = repo.find_commit(oid.map_err(msg)?).map_err(msg)?;
-        if let Some(p) = path.filter(|p| !p.is_empty() && *p != ".") {
-            if !touches(repo, &commit, p).map_err(msg)? {
-                continue;
-            }
+        if let Some(p) = path.filter(|p| !p.is_empty() && *p != ".")
+            && !touches(repo, &commit, p).map_err(msg)?
+        {
+            continue;
         }
         seen += 1;
         if seen <= from {

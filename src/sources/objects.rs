@@ -69,10 +69,10 @@ pub fn clean(kind: Kind, v: &mut Value) {
         meta.remove("managedFields");
         if kind == Kind::Secret {
             // kubectl apply keeps the whole Secret, values included, in this annotation.
-            if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-                if let Some(x) = a.get_mut("kubectl.kubernetes.io/last-applied-configuration") {
-                    *x = Value::String(REDACTED.into());
-                }
+            if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+                && let Some(x) = a.get_mut("kubectl.kubernetes.io/last-applied-configuration")
+            {
+                *x = Value::String(REDACTED.into());
             }
         }
     }

@@ -117,21 +117,21 @@ pub fn spawn(url: Option<String>, graphs: Vec<GraphSpec>, tx: Sender<Msg>) -> wa
         };
         loop {
             let view = *view_rx.borrow_and_update();
-            if let Some((graph, width)) = view {
-                if let Some(g) = graphs.get(graph) {
-                    let now = chrono::Utc::now().timestamp();
-                    let ev = match query(&client, g, width, now).await {
-                        Ok((start, end, series)) => MetricsEvent::Data {
-                            graph,
-                            start,
-                            end,
-                            series,
-                        },
-                        Err(e) => MetricsEvent::Failed(format!("{url}: {e}")),
-                    };
-                    if tx.send(Msg::Metrics(ev)).await.is_err() {
-                        return;
-                    }
+            if let Some((graph, width)) = view
+                && let Some(g) = graphs.get(graph)
+            {
+                let now = chrono::Utc::now().timestamp();
+                let ev = match query(&client, g, width, now).await {
+                    Ok((start, end, series)) => MetricsEvent::Data {
+                        graph,
+                        start,
+                        end,
+                        series,
+                    },
+                    Err(e) => MetricsEvent::Failed(format!("{url}: {e}")),
+                };
+                if tx.send(Msg::Metrics(ev)).await.is_err() {
+                    return;
                 }
             }
             tokio::select! {

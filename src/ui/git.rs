@@ -28,17 +28,17 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         None => String::new(),
     };
     let block = block.title(title(theme, Pane::Git.title(), head));
-    if g.repo.is_none() || g.commits.is_empty() && g.link != crate::app::state::Link::Up {
-        if link_notice(
+    if (g.repo.is_none() || g.commits.is_empty() && g.link != crate::app::state::Link::Up)
+        && link_notice(
             f,
             theme,
             block.clone(),
             area,
             &g.link,
             "no repository: run sextant inside a git repository or pass --repo",
-        ) {
-            return;
-        }
+        )
+    {
+        return;
     }
     // Narrow panes keep the subject readable: the day only, shorter names.
     let wide = area.width >= 100;
