@@ -3,6 +3,7 @@
 //! an executor runs commands. See shared/STYLE.md.
 pub mod app;
 pub mod config;
+pub mod engine;
 pub mod exec;
 pub mod run;
 pub mod sources;

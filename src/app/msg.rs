@@ -57,6 +57,8 @@ pub enum GitEvent {
         more: bool,
     },
     Failed(String),
+    /// The cluster's sync record changed (None: never synced by sextant).
+    Synced(Option<crate::engine::record::SyncRecord>),
 }
 
 #[derive(Debug, Clone)]

@@ -59,6 +59,8 @@ pub struct GitState {
     pub more: bool,
     pub loading: bool,
     pub selected: usize,
+    /// What the cluster says it was last synced to.
+    pub synced: Option<crate::engine::record::SyncRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

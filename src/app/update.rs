@@ -517,6 +517,7 @@ fn git_event(state: &mut State, ev: GitEvent) {
             g.loading = false;
             g.link = Link::Down(e);
         }
+        GitEvent::Synced(record) => g.synced = record,
     }
 }
 
