@@ -32,8 +32,9 @@ build: deps
 	@cargo build --release --bin sextant
 
 build-testenv: deps
-	@echo "[build] test environment support (px-sim, node-agent)"
+	@echo "[build] test environment support (px-sim, node-agent) and sextant (debug, which syncs the demo)"
 	@cargo build -p testenv --bins
+	@cargo build --bin sextant
 
 env-up: kube build-testenv
 	@devenv/up.sh

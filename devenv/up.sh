@@ -128,19 +128,12 @@ say "demo GitOps repository"
 "$root/devenv/demo-repo.sh" "$envdir/remote.git" "$envdir/shop-gitops" >"$envdir/logs/demo-repo.log"
 synced=$(git -C "$envdir/shop-gitops" rev-parse HEAD~3)
 
-say "syncing the cluster to ${synced:0:8} (three commits behind HEAD)"
-rm -rf "$envdir/synced"; mkdir -p "$envdir/synced"
-git -C "$envdir/shop-gitops" archive "$synced" | tar -x -C "$envdir/synced"
-apply() { kubectl apply --server-side --field-manager=sextant --force-conflicts -R -f "$1" >>"$envdir/logs/sync.log"; }
-# CRDs first, so the objects of their kinds can be applied after them.
-apply "$envdir/synced/cluster/snapshot-crds.yaml"
-kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
-apply "$envdir/synced/cluster"
-apply "$envdir/synced/apps"
-kubectl create namespace sextant-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n sextant-system create configmap sync-record --from-literal=commit="$synced" \
-  --from-literal=path=. --from-literal=syncedAt="$(date -u +%FT%TZ)" --from-literal=syncedBy=demo-setup \
-  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+say "syncing the cluster to ${synced:0:8} with sextant sync (three commits behind HEAD)"
+sextant=${SEXTANT_BIN:-$root/target/debug/sextant}
+[ -x "$sextant" ] || die "$sextant is missing: run 'make build-testenv'"
+"$sextant" --kubeconfig "$envdir/kubeconfig" --repo "$envdir/shop-gitops" --log-file "$envdir/logs/sextant-sync.log" \
+  sync --commit "$synced" --yes --timeout 180 >>"$envdir/logs/sync.log" \
+  || die "the sync failed: see $envdir/logs/sync.log"
 
 say "waiting for workloads and volumes"
 wait_for "bound PVCs" 120 bash -c '! kubectl get pvc -A --no-headers 2>/dev/null | grep -v " Bound " | grep -q . && kubectl get pvc -A --no-headers | grep -q .'

@@ -13,11 +13,13 @@ use std::path::{Path, PathBuf};
     about = "A terminal cockpit for GitOps-managed, stateful Kubernetes applications"
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<crate::cli::Cmd>,
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context (default: its current context)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub context: Option<String>,
     /// Namespace to show (default: the context's namespace)
     #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
@@ -26,11 +28,14 @@ pub struct Cli {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// GitOps repository (default: the current directory when it is a git repository)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub repo: Option<PathBuf>,
     /// Folder inside the repository that holds the manifests
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub path: Option<String>,
+    /// The app these manifests are: names the sync record and labels applied objects
+    #[arg(long, global = true)]
+    pub app: Option<String>,
     /// Prometheus base URL, e.g. http://127.0.0.1:9090
     #[arg(long)]
     pub prometheus: Option<String>,
@@ -41,7 +46,7 @@ pub struct Cli {
     #[arg(long)]
     pub portworx_token_file: Option<PathBuf>,
     /// No writes: the executor is built without its write capability
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub read_only: bool,
     /// Wall-display mode: read-only, no input needed
     #[arg(long)]
@@ -50,10 +55,10 @@ pub struct Cli {
     #[arg(long)]
     pub theme: Option<String>,
     /// Config file (default: ~/.config/sextant/config.toml)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Log file (default: ~/.local/state/sextant/sextant.log)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
     /// Benchmark aid: quit after the first complete frame and print timings
     #[arg(long, hide = true)]
@@ -70,6 +75,7 @@ pub struct FileConfig {
     pub all_namespaces: Option<bool>,
     pub repo: Option<PathBuf>,
     pub path: Option<String>,
+    pub app: Option<String>,
     pub prometheus: Option<String>,
     pub portworx: Option<String>,
     pub portworx_token_file: Option<PathBuf>,
@@ -136,6 +142,8 @@ pub struct Settings {
     pub scope: Scope,
     pub repo: Option<PathBuf>,
     pub path: Option<String>,
+    /// Names the sync record and labels applied objects ("default" unless set).
+    pub app: String,
     pub prometheus: Option<String>,
     pub portworx: Option<String>,
     /// Read at start; an unreadable token file is reported by the storage pane.
@@ -246,6 +254,7 @@ impl Settings {
             scope,
             repo,
             path: cli.path.or(file.path),
+            app: cli.app.or(file.app).unwrap_or_else(|| "default".into()),
             prometheus: cli.prometheus.or(file.prometheus),
             portworx: cli.portworx.or(file.portworx),
             portworx_token,

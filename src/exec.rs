@@ -37,8 +37,16 @@ pub struct ClusterSlot {
     watchers: Vec<JoinHandle<()>>,
 }
 
-/// The write capability. Only `Executor::new` with `write = true` builds one.
+/// The write capability: every mutation (apply, delete, commit, push) takes one.
+/// Only this gate makes them, and not in read-only mode.
 pub struct Writer(());
+
+impl Writer {
+    /// For the executor and the command line.
+    pub fn grant(write: bool) -> Option<Writer> {
+        write.then_some(Writer(()))
+    }
+}
 
 pub struct Executor {
     handles: Handles,
@@ -49,7 +57,7 @@ pub struct Executor {
 
 impl Executor {
     pub fn new(handles: Handles, write: bool, tx: Sender<Msg>) -> Self {
-        let writer = write.then_some(Writer(()));
+        let writer = Writer::grant(write);
         Executor {
             handles,
             cluster: Arc::default(),

@@ -35,7 +35,8 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    let command = cli.command.take();
     let file = match read_file_config(cli.config.as_deref()) {
         Ok(f) => f,
         Err(e) => {
@@ -67,6 +68,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(cmd) = command {
+        let code = rt.block_on(sextant::cli::run(cmd, &settings));
+        rt.shutdown_timeout(std::time::Duration::from_millis(200));
+        return ExitCode::from(code);
+    }
     match rt.block_on(sextant::run::run(settings, theme)) {
         Ok(report) => {
             if bench {

@@ -1,9 +1,13 @@
 //! The sync record: which commit the cluster was last synced to, kept in the cluster
-//! (ConfigMap sextant-system/sync-record) so every user sees it without local state.
+//! (ConfigMap sextant-system/sync-APP) so every user sees it without local state.
 use serde::Serialize;
 
 pub const NAMESPACE: &str = "sextant-system";
-pub const NAME: &str = "sync-record";
+
+/// The record's ConfigMap: one per app, so several repositories can sync one cluster.
+pub fn name(app: &str) -> String {
+    format!("sync-{app}")
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 pub struct SyncRecord {

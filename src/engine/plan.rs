@@ -1,0 +1,349 @@
+//! A sync plan: for every object of a commit's manifests, what applying it would do
+//! (create, update, nothing, or a conflict), plus what prune would delete. The same
+//! plan of the synced commit is the drift report.
+use super::compare::{APP_LABEL, COMMIT_ANNOTATION, FieldChange, changes, yaml_diff};
+use super::manifests::Manifests;
+use super::target::{ApplyError, ObjRef, Target};
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    /// Would change a field another field manager owns.
+    Conflict,
+    /// Applied by sextant earlier, gone from git.
+    Prune,
+    /// Could not be planned: no such API, a rejected manifest.
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub object: ObjRef,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub diff: String,
+    /// The conflict or error, in the server's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// What would be applied (None for prune and errors).
+    #[serde(skip)]
+    pub body: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Plan {
+    /// The app whose objects and record these are.
+    pub app: String,
+    pub commit: String,
+    pub path: String,
+    pub steps: Vec<Step>,
+    /// Files that could not be read, "file:line: message".
+    pub errors: Vec<String>,
+}
+
+impl Plan {
+    pub fn count(&self, a: Action) -> usize {
+        self.steps.iter().filter(|s| s.action == a).count()
+    }
+
+    /// Whether a sync would write anything.
+    pub fn writes(&self, prune: bool) -> bool {
+        self.steps.iter().any(|s| match s.action {
+            Action::Create | Action::Update | Action::Conflict => true,
+            Action::Prune => prune,
+            _ => false,
+        })
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} to create, {} to update, {} unchanged, {} in conflict, {} to prune, {} errors",
+            self.count(Action::Create),
+            self.count(Action::Update),
+            self.count(Action::Unchanged),
+            self.count(Action::Conflict),
+            self.count(Action::Prune),
+            self.count(Action::Error) + self.errors.len()
+        )
+    }
+}
+
+/// Apply order: namespaces and CRDs, then identity, config and storage, then
+/// services, then workloads, then what refers to them.
+pub fn rank(kind: &str) -> u8 {
+    match kind {
+        "Namespace" | "CustomResourceDefinition" => 0,
+        "ServiceAccount"
+        | "Role"
+        | "ClusterRole"
+        | "RoleBinding"
+        | "ClusterRoleBinding"
+        | "ConfigMap"
+        | "Secret"
+        | "StorageClass"
+        | "PersistentVolume"
+        | "PersistentVolumeClaim"
+        | "VolumeSnapshotClass"
+        | "LimitRange"
+        | "ResourceQuota"
+        | "PriorityClass" => 1,
+        "Service" => 2,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod" => 3,
+        _ => 4,
+    }
+}
+
+/// Kinds searched for managed objects to prune, besides those in the manifests.
+/// Namespaces and CRDs are never pruned: deleting one deletes everything in it.
+const PRUNE_KINDS: [(&str, &str); 10] = [
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "Service"),
+    ("v1", "ServiceAccount"),
+    ("v1", "PersistentVolumeClaim"),
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("batch/v1", "Job"),
+    ("networking.k8s.io/v1", "Ingress"),
+];
+
+/// The manifest as sextant applies it: labelled with its app, carrying the commit.
+pub fn body(obj: &Value, commit: &str, app: &str) -> Value {
+    let mut b = obj.clone();
+    let meta = &mut b["metadata"];
+    meta["labels"][APP_LABEL] = Value::String(app.into());
+    meta["annotations"][COMMIT_ANNOTATION] = Value::String(commit.into());
+    b
+}
+
+fn commit_of(live: &Value) -> Option<&str> {
+    live.pointer("/metadata/annotations")?
+        .get(COMMIT_ANNOTATION)?
+        .as_str()
+}
+
+fn step(object: ObjRef, action: Action) -> Step {
+    Step {
+        object,
+        action,
+        file: None,
+        line: None,
+        changes: Vec::new(),
+        diff: String::new(),
+        message: None,
+        body: None,
+    }
+}
+
+/// Plans one manifest against the live object. An object already in the cluster is
+/// compared through a forced dry-run (the state applying would reach); only when that
+/// changes something is a plain dry-run asked whether another manager owns the fields.
+async fn plan_one(t: &Target, obj: &Value, commit: &str, app: &str) -> Step {
+    let s = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let fallback = ObjRef {
+        api_version: s("/apiVersion"),
+        kind: s("/kind"),
+        namespace: obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(String::from),
+        name: s("/metadata/name"),
+    };
+    let l = match t.locate(obj).await {
+        Ok(l) => l,
+        Err(e) => {
+            let mut st = step(fallback, Action::Error);
+            st.message = Some(e);
+            return st;
+        }
+    };
+    let mut st = step(l.obj.clone(), Action::Unchanged);
+    let live = match t.get(&l).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            let b = body(obj, commit, app);
+            st.action = Action::Create;
+            st.diff = yaml_diff(&l.obj.label(), None, Some(&b));
+            st.body = Some(b);
+            return st;
+        }
+        Err(e) => {
+            st.action = Action::Error;
+            st.message = Some(e);
+            return st;
+        }
+    };
+    // The commit annotation alone is not a change: keep the live one for comparing.
+    let b = body(obj, commit_of(&live).unwrap_or(commit), app);
+    let after = match t.dry_run(&l, &b, true).await {
+        Ok(v) => v,
+        Err(e) => {
+            st.action = Action::Error;
+            st.message = Some(e.to_string());
+            return st;
+        }
+    };
+    st.changes = changes(&after, &live);
+    if st.changes.is_empty() {
+        return st;
+    }
+    st.diff = yaml_diff(&l.obj.label(), Some(&live), Some(&after));
+    st.action = match t.dry_run(&l, &b, false).await {
+        Ok(_) => Action::Update,
+        Err(ApplyError::Conflict(m)) => {
+            st.message = Some(m);
+            Action::Conflict
+        }
+        Err(e) => {
+            st.message = Some(e.to_string());
+            Action::Error
+        }
+    };
+    st.body = Some(body(obj, commit, app));
+    st
+}
+
+/// The plan of `m` (a commit's manifests) against the cluster, in apply order, with
+/// prune candidates: objects sextant applied for this app that git no longer has.
+pub async fn plan(t: &Target, m: &Manifests, path: &str, app: &str) -> Plan {
+    let mut objs: Vec<_> = m.objects.iter().collect();
+    objs.sort_by_key(|o| rank(o.obj["kind"].as_str().unwrap_or_default()));
+    let steps: Vec<Step> = futures::stream::iter(objs.iter().map(|o| async {
+        let mut st = plan_one(t, &o.obj, &m.commit, app).await;
+        st.file = Some(o.file.clone());
+        st.line = Some(o.line);
+        st
+    }))
+    .buffered(8)
+    .collect()
+    .await;
+    let mut plan = Plan {
+        app: app.to_string(),
+        commit: m.commit.clone(),
+        path: path.to_string(),
+        steps,
+        errors: m.errors.iter().map(|e| e.to_string_line()).collect(),
+    };
+    let wanted: BTreeSet<ObjRef> = plan.steps.iter().map(|s| s.object.clone()).collect();
+    let mut kinds: BTreeSet<(String, String)> = PRUNE_KINDS
+        .iter()
+        .map(|(a, k)| (a.to_string(), k.to_string()))
+        .collect();
+    kinds.extend(
+        wanted
+            .iter()
+            .filter(|o| rank(&o.kind) > 0)
+            .map(|o| (o.api_version.clone(), o.kind.clone())),
+    );
+    let mut prune = Vec::new();
+    for (api_version, kind) in kinds {
+        let live = match t.list_managed(&api_version, &kind, app).await {
+            Ok(l) => l,
+            // A kind this cluster does not serve has nothing to prune.
+            Err(_) => continue,
+        };
+        for o in live {
+            let s = |p: &str| o.pointer(p).and_then(Value::as_str).map(String::from);
+            let r = ObjRef {
+                api_version: api_version.clone(),
+                kind: kind.clone(),
+                namespace: s("/metadata/namespace"),
+                name: s("/metadata/name").unwrap_or_default(),
+            };
+            if !wanted.contains(&r) {
+                let mut st = step(r, Action::Prune);
+                st.diff = yaml_diff(&st.object.label(), Some(&o), None);
+                prune.push(st);
+            }
+        }
+    }
+    // Deleted in reverse apply order: workloads before their config and namespace.
+    prune.sort_by_key(|s| std::cmp::Reverse(rank(&s.object.kind)));
+    plan.steps.extend(prune);
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn apply_order_puts_namespaces_first_and_workloads_after_config() {
+        let mut kinds = vec![
+            "Ingress",
+            "Deployment",
+            "ConfigMap",
+            "Service",
+            "Namespace",
+            "PersistentVolumeClaim",
+            "CustomResourceDefinition",
+            "VolumeSnapshot",
+        ];
+        kinds.sort_by_key(|k| rank(k));
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "CustomResourceDefinition",
+                "ConfigMap",
+                "PersistentVolumeClaim",
+                "Service",
+                "Deployment",
+                "Ingress",
+                "VolumeSnapshot"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_applied_body_is_labelled_and_carries_the_commit() {
+        let o = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": "a", "labels": {"app": "x"}}});
+        let b = body(&o, "abc", "shop");
+        assert_eq!(b["metadata"]["labels"]["app"], "x");
+        assert_eq!(b["metadata"]["labels"][APP_LABEL], "shop");
+        assert_eq!(b["metadata"]["annotations"][COMMIT_ANNOTATION], "abc");
+        assert_eq!(commit_of(&b), Some("abc"));
+    }
+
+    #[test]
+    fn summaries_count_actions_and_file_errors() {
+        let r = ObjRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("shop".into()),
+            name: "a".into(),
+        };
+        let p = Plan {
+            steps: vec![step(r.clone(), Action::Unchanged), step(r, Action::Prune)],
+            errors: vec!["apps/x.yaml:3: bad".into()],
+            ..Default::default()
+        };
+        assert!(!p.writes(false));
+        assert!(p.writes(true));
+        assert_eq!(
+            p.summary(),
+            "0 to create, 0 to update, 1 unchanged, 0 in conflict, 1 to prune, 1 errors"
+        );
+    }
+}
