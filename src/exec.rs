@@ -86,6 +86,11 @@ impl Executor {
                     let _ = git.send(GitRequest::LoadCommits { from });
                 }
             }
+            Command::LoadDiff(target) => {
+                if let Some(git) = &self.handles.git {
+                    let _ = git.send(GitRequest::Diff(target));
+                }
+            }
             Command::ShowGraph { graph, width } => {
                 // send_replace: a newer view always replaces an unserved one.
                 self.handles.graph.send_replace(Some((graph, width)));

@@ -26,6 +26,11 @@ pub enum Action {
     Filter,
     CommandLine,
     NextUnhealthy,
+    OpenDiff,
+    CloseDiff,
+    SplitDiff,
+    NextFile,
+    PrevFile,
 }
 
 #[derive(Clone, Debug)]
@@ -134,6 +139,36 @@ impl Default for Keymap {
                 Some(Pane::Cluster),
                 "jump to the next unhealthy row",
             ),
+            b(
+                &[Enter, Char('l'), Right],
+                Action::OpenDiff,
+                Some(Pane::Git),
+                "diff of the commit or working tree",
+            ),
+            b(
+                &[Esc, Char('h'), Left],
+                Action::CloseDiff,
+                Some(Pane::Git),
+                "close the diff; j/k g/G PgDn scroll",
+            ),
+            b(
+                &[Char(']')],
+                Action::NextFile,
+                Some(Pane::Git),
+                "diff: next file",
+            ),
+            b(
+                &[Char('[')],
+                Action::PrevFile,
+                Some(Pane::Git),
+                "diff: previous file",
+            ),
+            b(
+                &[Char('w')],
+                Action::SplitDiff,
+                Some(Pane::Git),
+                "diff: side by side (160+ columns)",
+            ),
         ];
         bindings.push(Binding {
             writes: true,
@@ -209,10 +244,29 @@ mod tests {
         let key = |c| KeyEvent::from(KeyCode::Char(c));
         assert_eq!(k.lookup(&key('l'), Pane::Cluster), Some(Action::Expand));
         assert_eq!(k.lookup(&key('l'), Pane::Metrics), Some(Action::NextGraph));
-        assert_eq!(k.lookup(&key('l'), Pane::Git), None);
+        assert_eq!(k.lookup(&key('l'), Pane::Git), Some(Action::OpenDiff));
+        assert_eq!(k.lookup(&key(']'), Pane::Git), Some(Action::NextFile));
+        assert_eq!(k.lookup(&key(']'), Pane::Cluster), None);
         assert_eq!(k.lookup(&key('j'), Pane::Git), Some(Action::Down));
         assert!(k.help(false).iter().any(|(_, h, _)| h.contains("restart")));
         assert!(!k.help(true).iter().any(|(_, h, _)| h.contains("restart")));
         assert!(k.is_write(Action::Restart));
+    }
+
+    #[test]
+    fn the_git_pane_leaves_the_engine_keys_free() {
+        let k = Keymap::default();
+        for c in ['s', 'S', 'c', 'P', 'e', 'x'] {
+            let hit = k
+                .bindings
+                .iter()
+                .any(|b| b.pane == Some(Pane::Git) && b.keys.contains(&KeyCode::Char(c)));
+            assert!(!hit, "{c} is bound in the git pane");
+        }
+        assert_eq!(
+            k.lookup(&KeyEvent::from(KeyCode::Char('r')), Pane::Git),
+            Some(Action::Refresh),
+            "r stays the global refresh"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! App state, messages and the pure reducer. No IO happens here.
 pub mod cluster;
+pub mod diff;
+mod git;
 pub mod keymap;
 pub mod msg;
 pub mod state;

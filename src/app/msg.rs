@@ -1,8 +1,10 @@
 //! Messages into the reducer and commands out of it.
 use super::cluster::{Key, Kind, ObjRow, WarningRow};
+use super::diff::{Diff, DiffTarget};
 use super::state::{CommitRow, PxCluster, RepoInfo, Series, VolumeRow};
 pub use crate::sources::objects::View;
 use crossterm::event::KeyEvent;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -59,6 +61,13 @@ pub enum GitEvent {
     Failed(String),
     /// The cluster's sync record changed (None: never synced by sextant).
     Synced(Option<crate::engine::record::SyncRecord>),
+    /// How many files the working tree changes (0: clean); sent when it changes.
+    WorkTree(usize),
+    /// A diff asked for with `Command::LoadDiff`.
+    Diff {
+        target: DiffTarget,
+        result: Result<Arc<Diff>, String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +95,8 @@ pub enum StorageEvent {
 pub enum Command {
     /// Load the next page of git history.
     LoadCommits { from: usize },
+    /// Compute a commit's or the working tree's diff in the git worker.
+    LoadDiff(DiffTarget),
     /// Show graph `graph` sized for a plot `width` cells wide (the step follows the width).
     ShowGraph { graph: usize, width: u16 },
     /// Poll the Portworx gateway now.

@@ -1,8 +1,10 @@
 //! The one app state, owned by the UI task.
 use super::cluster::ClusterState;
+use super::diff::{Diff, DiffTarget};
 use super::msg::WriteIntent;
 use crate::config::GraphSpec;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
@@ -49,6 +51,33 @@ pub struct CommitRow {
     pub author: String,
     pub time: i64,
     pub summary: String,
+    /// Changes a YAML file declaring a StatefulSet or PersistentVolumeClaim.
+    pub stateful: bool,
+}
+
+/// The diff viewer over the git pane.
+#[derive(Clone, Debug)]
+pub struct DiffView {
+    pub target: DiffTarget,
+    /// Short SHA and subject, or "working tree".
+    pub title: String,
+    /// None while the worker computes it.
+    pub diff: Option<Result<Arc<Diff>, String>>,
+    /// The first row on screen, as a position in the unified layout.
+    pub top: usize,
+}
+
+/// Side by side needs room for two readable halves.
+pub const SPLIT_MIN_WIDTH: u16 = 160;
+
+/// The git pane's size in a terminal of `cols` x `rows` (the layout of ui::draw).
+pub fn git_pane_size(cols: u16, rows: u16, zoom: bool) -> (u16, u16) {
+    let main = rows.saturating_sub(1);
+    if zoom {
+        (cols, main)
+    } else {
+        (cols - cols * 55 / 100, main * 55 / 100)
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -61,6 +90,43 @@ pub struct GitState {
     pub selected: usize,
     /// What the cluster says it was last synced to.
     pub synced: Option<crate::engine::record::SyncRecord>,
+    /// Where the synced commit is in `commits`, once loaded.
+    pub synced_row: Option<usize>,
+    /// Files changed in the working tree; when some, it is the first entry.
+    pub worktree: usize,
+    pub diff: Option<DiffView>,
+    /// Side by side when the pane is wide enough (`w` turns it off and on).
+    pub split: bool,
+}
+
+/// An entry of the git pane's list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Entry<'a> {
+    WorkTree(usize),
+    Commit(&'a CommitRow),
+}
+
+impl GitState {
+    /// Entries above the first commit: the working tree when it is dirty.
+    pub fn offset(&self) -> usize {
+        usize::from(self.worktree > 0)
+    }
+
+    pub fn entries(&self) -> usize {
+        self.offset() + self.commits.len()
+    }
+
+    pub fn entry(&self, i: usize) -> Option<Entry<'_>> {
+        match i.checked_sub(self.offset()) {
+            None => Some(Entry::WorkTree(self.worktree)),
+            Some(c) => self.commits.get(c).map(Entry::Commit),
+        }
+    }
+
+    /// Whether the diff view shows two columns in a pane this wide.
+    pub fn split_at(&self, width: u16) -> bool {
+        self.split && width >= SPLIT_MIN_WIDTH
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -138,6 +204,8 @@ pub struct State {
     pub now: i64,
     /// Terminal width, for sizing graph queries.
     pub cols: u16,
+    /// Terminal height, for paging the diff view.
+    pub rows: u16,
     pub cluster: ClusterState,
     pub git: GitState,
     pub metrics: MetricsState,
@@ -163,8 +231,12 @@ impl State {
             read_only,
             now,
             cols: 80,
+            rows: 24,
             cluster: ClusterState::default(),
-            git: GitState::default(),
+            git: GitState {
+                split: true,
+                ..Default::default()
+            },
             metrics: MetricsState {
                 graphs,
                 ..Default::default()

@@ -1,9 +1,8 @@
 //! The reducer: state + message → state changes + commands. Pure: no IO, no clock.
 use super::cluster::{Connection, Detail, Health, Kind, KindStatus, ObjRow};
+use super::git;
 use super::keymap::{Action, Keymap};
-use super::msg::{
-    ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, View, WriteIntent,
-};
+use super::msg::{ClusterEvent, Command, MetricsEvent, Msg, StorageEvent, View, WriteIntent};
 use super::state::{Confirm, Input, Link, Pane, State};
 use super::tree::Item;
 use crate::config::Scope;
@@ -11,15 +10,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// How many commits a history page holds.
 pub const PAGE: usize = 200;
-const PAGE_STEP: usize = 10;
+pub(super) const PAGE_STEP: usize = 10;
 
 pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
     let mut out = Vec::new();
     match msg {
         Msg::Key(key) => key_pressed(state, keymap, key, &mut out),
-        Msg::Resize(cols, _rows) => {
+        Msg::Resize(cols, rows) => {
             state.dirty = true;
             state.cols = cols;
+            state.rows = rows;
             graph_for_size(state, cols, &mut out);
         }
         Msg::Tick(now) => {
@@ -27,7 +27,7 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             state.dirty = true;
         }
         Msg::Cluster(ev) => cluster_event(state, ev),
-        Msg::Git(ev) => git_event(state, ev),
+        Msg::Git(ev) => git::event(state, ev),
         Msg::Metrics(ev) => metrics_event(state, ev),
         Msg::Storage(ev) => storage_event(state, ev),
         Msg::Done(id, result) => {
@@ -96,6 +96,10 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
     }
     if state.cluster.detail.is_some() && state.focus == Pane::Cluster && detail_key(state, key, out)
     {
+        return;
+    }
+    if key.code == KeyCode::Esc && state.focus == Pane::Git && state.git.diff.is_some() {
+        git::close_diff(&mut state.git);
         return;
     }
     if key.code == KeyCode::Esc {
@@ -200,6 +204,12 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 None => state.flash = Some((true, "nothing unhealthy in view".into())),
             }
         }
+        Action::OpenDiff => git::open_diff(state, out),
+        Action::CloseDiff => git::close_diff(&mut state.git),
+        Action::NextFile | Action::PrevFile => {
+            git::jump_file(&mut state.git, action == Action::NextFile)
+        }
+        Action::SplitDiff => state.git.split = !state.git.split,
         Action::Restart => {
             let tree = state.cluster.tree();
             match tree.get(state.cluster.selected) {
@@ -371,17 +381,7 @@ fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
             let len = state.cluster.tree().len();
             state.cluster.selected = clamp_move(state.cluster.selected, len, delta);
         }
-        Pane::Git => {
-            let g = &mut state.git;
-            g.selected = clamp_move(g.selected, g.commits.len(), delta);
-            // Near the end of what is loaded: fetch the next page.
-            if g.more && !g.loading && g.selected + PAGE_STEP * 2 >= g.commits.len() {
-                g.loading = true;
-                out.push(Command::LoadCommits {
-                    from: g.commits.len(),
-                });
-            }
-        }
+        Pane::Git => git::move_by(state, delta, out),
         Pane::Storage => {
             let s = &mut state.storage;
             s.selected = clamp_move(s.selected, s.volumes.len(), delta);
@@ -487,38 +487,6 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         .and_then(|(k, item)| tree.iter().position(|l| l.key == k && l.item == item))
         .unwrap_or(c.selected)
         .min(tree.len().saturating_sub(1));
-}
-
-fn git_event(state: &mut State, ev: GitEvent) {
-    let g = &mut state.git;
-    state.dirty = true;
-    match ev {
-        GitEvent::Opened(info) => {
-            // A new HEAD: the history is reloaded from the top.
-            if g.repo.as_ref().map(|r| &r.head) != Some(&info.head) {
-                g.commits.clear();
-                g.selected = 0;
-            }
-            g.repo = Some(info);
-            g.link = Link::Up;
-        }
-        GitEvent::Page {
-            from,
-            commits,
-            more,
-        } => {
-            g.commits.truncate(from);
-            g.commits.extend(commits);
-            g.more = more;
-            g.loading = false;
-            g.link = Link::Up;
-        }
-        GitEvent::Failed(e) => {
-            g.loading = false;
-            g.link = Link::Down(e);
-        }
-        GitEvent::Synced(record) => g.synced = record,
-    }
 }
 
 fn metrics_event(state: &mut State, ev: MetricsEvent) {

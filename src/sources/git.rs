@@ -1,18 +1,26 @@
 //! The git source: a worker thread owns the repository (git2 blocks), answers history
-//! requests a page at a time, and notices when HEAD moves.
+//! and diff requests, and notices when HEAD moves or the working tree changes.
 use crate::app::Msg;
+use crate::app::diff::{Diff, DiffTarget, declares_stateful, is_yaml};
 use crate::app::msg::GitEvent;
 use crate::app::state::{CommitRow, RepoInfo};
 use crate::app::update::PAGE;
-use git2::{DiffOptions, Repository, Sort};
+use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository, Sort};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 
 pub enum GitRequest {
     LoadCommits { from: usize },
+    Diff(DiffTarget),
 }
+
+/// Diffs stop growing here; what follows is dropped with a note.
+const MAX_DIFF_BYTES: usize = 64 << 20;
+/// Bigger blobs are not read to decide whether a commit is stateful.
+const MAX_SCAN_BYTES: usize = 1 << 20;
 
 fn msg(e: git2::Error) -> String {
     e.message().to_string()
@@ -39,8 +47,16 @@ pub fn repo_info(repo: &Repository) -> Result<RepoInfo, String> {
     })
 }
 
-/// Whether a commit changes anything under `path`.
-fn touches(repo: &Repository, commit: &git2::Commit, path: &str) -> Result<bool, git2::Error> {
+fn pathspec(path: Option<&str>) -> Option<&str> {
+    path.filter(|p| !p.is_empty() && *p != ".")
+}
+
+/// A commit's changes against its first parent, under `path` when given.
+fn commit_diff<'r>(
+    repo: &'r Repository,
+    commit: &git2::Commit,
+    path: Option<&str>,
+) -> Result<git2::Diff<'r>, git2::Error> {
     let tree = commit.tree()?;
     let parent = if commit.parent_count() > 0 {
         Some(commit.parent(0)?.tree()?)
@@ -48,9 +64,28 @@ fn touches(repo: &Repository, commit: &git2::Commit, path: &str) -> Result<bool,
         None
     };
     let mut opts = DiffOptions::new();
-    opts.pathspec(path);
-    let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))?;
-    Ok(diff.deltas().len() > 0)
+    if let Some(p) = pathspec(path) {
+        opts.pathspec(p);
+    }
+    repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
+}
+
+/// Whether a changed YAML file declares a stateful workload, before or after.
+fn touches_stateful(repo: &Repository, diff: &git2::Diff) -> bool {
+    diff.deltas().any(|d| {
+        let yaml = [d.old_file().path(), d.new_file().path()]
+            .iter()
+            .flatten()
+            .any(|p| is_yaml(&p.to_string_lossy()));
+        yaml && [d.old_file().id(), d.new_file().id()].iter().any(|id| {
+            !id.is_zero()
+                && repo.find_blob(*id).is_ok_and(|b| {
+                    let c = b.content();
+                    let c = &c[..c.len().min(MAX_SCAN_BYTES)];
+                    declares_stateful(&String::from_utf8_lossy(c))
+                })
+        })
+    })
 }
 
 /// `count` commits of HEAD's history starting at position `from`, newest first, only
@@ -71,11 +106,15 @@ pub fn history(
     let mut seen = 0usize;
     for oid in walk {
         let commit = repo.find_commit(oid.map_err(msg)?).map_err(msg)?;
-        if let Some(p) = path.filter(|p| !p.is_empty() && *p != ".")
-            && !touches(repo, &commit, p).map_err(msg)?
-        {
-            continue;
-        }
+        let diff = if pathspec(path).is_some() {
+            let diff = commit_diff(repo, &commit, path).map_err(msg)?;
+            if diff.deltas().len() == 0 {
+                continue;
+            }
+            Some(diff)
+        } else {
+            None
+        };
         seen += 1;
         if seen <= from {
             continue;
@@ -83,15 +122,87 @@ pub fn history(
         if out.len() == count {
             return Ok((out, true));
         }
+        let diff = match diff {
+            Some(d) => d,
+            None => commit_diff(repo, &commit, path).map_err(msg)?,
+        };
         let author = commit.author();
         out.push(CommitRow {
             id: commit.id().to_string(),
             author: author.name().unwrap_or("?").to_string(),
             time: commit.time().seconds(),
             summary: commit.summary().ok().flatten().unwrap_or("").to_string(),
+            stateful: touches_stateful(repo, &diff),
         });
     }
     Ok((out, false))
+}
+
+/// Uncommitted changes against HEAD (staged or not), untracked YAML files included.
+fn worktree_diff<'r>(repo: &'r Repository, path: Option<&str>) -> Result<git2::Diff<'r>, String> {
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let mut opts = DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true);
+    if let Some(p) = pathspec(path) {
+        opts.pathspec(p);
+    }
+    let mut diff = repo
+        .diff_tree_to_workdir_with_index(head.as_ref(), Some(&mut opts))
+        .map_err(msg)?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+        .map_err(msg)?;
+    Ok(diff)
+}
+
+/// Untracked files count only when they are YAML: build output is not a change.
+fn shown(delta: &git2::DiffDelta) -> bool {
+    delta.status() != Delta::Untracked
+        || delta
+            .new_file()
+            .path()
+            .is_some_and(|p| is_yaml(&p.to_string_lossy()))
+}
+
+/// How many files the working tree changes.
+pub fn worktree_files(repo: &Repository, path: Option<&str>) -> Result<usize, String> {
+    Ok(worktree_diff(repo, path)?
+        .deltas()
+        .filter(|d| shown(d))
+        .count())
+}
+
+/// The unified diff of a commit (against its first parent) or of the working tree.
+pub fn diff(repo: &Repository, target: &DiffTarget, path: Option<&str>) -> Result<Diff, String> {
+    let diff = match target {
+        DiffTarget::WorkTree => worktree_diff(repo, path)?,
+        DiffTarget::Commit(sha) => {
+            let oid = Oid::from_str(sha).map_err(msg)?;
+            let commit = repo
+                .find_commit(oid)
+                .map_err(|e| format!("commit {sha}: {}", msg(e)))?;
+            let mut diff = commit_diff(repo, &commit, path).map_err(msg)?;
+            diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+                .map_err(msg)?;
+            diff
+        }
+    };
+    let mut text = String::new();
+    for (i, delta) in diff.deltas().enumerate() {
+        if !shown(&delta) {
+            continue;
+        }
+        if text.len() > MAX_DIFF_BYTES {
+            text.push_str("\\ diff cut here: it is larger than 64 MiB\n");
+            break;
+        }
+        if let Some(mut patch) = git2::Patch::from_diff(&diff, i).map_err(msg)? {
+            let buf = patch.to_buf().map_err(msg)?;
+            text.push_str(&String::from_utf8_lossy(&buf));
+        }
+    }
+    Ok(Diff::parse(text))
 }
 
 /// Starts the worker; it sends the repository, the first page, and a new first page
@@ -117,6 +228,7 @@ fn worker(
 ) {
     let send = |ev| tx.blocking_send(Msg::Git(ev)).is_ok();
     let mut head = String::new();
+    let mut worktree = None;
     loop {
         // Reopened each round so that changes made by other programs are seen.
         let repo = match Repository::discover(path) {
@@ -156,6 +268,15 @@ fn worker(
             }
             Err(_) => {}
         }
+        // Only a change costs a message (and a frame).
+        if let Ok(n) = worktree_files(&repo, subdir)
+            && worktree != Some(n)
+        {
+            worktree = Some(n);
+            if !send(GitEvent::WorkTree(n)) {
+                return;
+            }
+        }
         match requests.recv_timeout(Duration::from_secs(2)) {
             Ok(GitRequest::LoadCommits { from }) => {
                 let ev = match history(&repo, subdir, from, PAGE) {
@@ -167,6 +288,12 @@ fn worker(
                     Err(e) => GitEvent::Failed(e),
                 };
                 if !send(ev) {
+                    return;
+                }
+            }
+            Ok(GitRequest::Diff(target)) => {
+                let result = diff(&repo, &target, subdir).map(Arc::new);
+                if !send(GitEvent::Diff { target, result }) {
                     return;
                 }
             }

@@ -1,5 +1,6 @@
 //! Views: functions of state and theme that draw. No IO, no mutation.
 mod cluster;
+mod diff;
 mod format;
 mod git;
 mod help;

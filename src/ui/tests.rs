@@ -200,6 +200,7 @@ fn commits() -> Vec<CommitRow> {
         author: author.into(),
         time: NOW - 3 * 3600 * i as i64 - 600,
         summary: summary.into(),
+        stateful: summary.starts_with("db:"),
     };
     vec![
         c(0, "Ada Lovelace", "db: raise max_connections to 300"),

@@ -42,8 +42,20 @@ pub const TOKENS: &[&str] = &[
     "git.sha",
     "git.author",
     "git.date",
+    "git.synced",
+    "git.pending",
+    "git.stateful",
+    "git.worktree",
     "diff.add",
     "diff.del",
+    "diff.add.line",
+    "diff.del.line",
+    "diff.hunk",
+    "diff.file",
+    "diff.meta",
+    "yaml.key",
+    "yaml.value",
+    "yaml.comment",
 ];
 
 #[derive(Deserialize)]

@@ -1,0 +1,143 @@
+//! The reducer's git part: history paging, sync marks, the working-tree entry and the
+//! diff viewer. Pure, like the rest of the reducer.
+use super::diff::DiffTarget;
+use super::msg::{Command, GitEvent};
+use super::state::{DiffView, Entry, GitState, Link, State, git_pane_size};
+
+use super::update::PAGE_STEP;
+
+pub(super) fn event(state: &mut State, ev: GitEvent) {
+    let g = &mut state.git;
+    state.dirty = true;
+    match ev {
+        GitEvent::Opened(info) => {
+            // A new HEAD: the history is reloaded from the top.
+            if g.repo.as_ref().map(|r| &r.head) != Some(&info.head) {
+                g.commits.clear();
+                g.selected = 0;
+            }
+            g.repo = Some(info);
+            g.link = Link::Up;
+        }
+        GitEvent::Page {
+            from,
+            commits,
+            more,
+        } => {
+            g.commits.truncate(from);
+            g.commits.extend(commits);
+            g.more = more;
+            g.loading = false;
+            g.link = Link::Up;
+        }
+        GitEvent::Failed(e) => {
+            g.loading = false;
+            g.link = Link::Down(e);
+        }
+        GitEvent::Synced(record) => g.synced = record,
+        GitEvent::WorkTree(files) => {
+            // The cursor stays on its commit when the entry above it comes or goes.
+            let before = g.offset();
+            g.worktree = files;
+            if g.selected > 0 {
+                g.selected = g.selected + g.offset() - before;
+            }
+        }
+        GitEvent::Diff { target, result } => {
+            if let Some(v) = g.diff.as_mut().filter(|v| v.target == target) {
+                v.diff = Some(result);
+            }
+        }
+    }
+    g.synced_row = g
+        .synced
+        .as_ref()
+        .and_then(|s| g.commits.iter().position(|c| c.id == s.commit));
+    g.selected = g.selected.min(g.entries().saturating_sub(1));
+}
+
+/// j/k, pages, g/G: scroll an open diff, else move through the history and load the
+/// next page when the cursor nears the end of what is loaded.
+pub(super) fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
+    let (width, height) = pane_size(state);
+    let body = height.saturating_sub(2) as usize;
+    let g = &mut state.git;
+    let split = g.split_at(width);
+    if let Some(v) = g.diff.as_mut() {
+        let Some(Ok(d)) = &v.diff else { return };
+        // The update passes ±PAGE_STEP for a page: in a diff a page is a screenful.
+        let delta = if delta.abs() == PAGE_STEP as i64 {
+            delta.signum() * body.max(1) as i64
+        } else {
+            delta
+        };
+        // Positions are kept in the unified layout, so `w` keeps the place.
+        let at = if split { d.to_split(v.top) } else { v.top };
+        let last = d.len(split).saturating_sub(body);
+        let to = clamp_move(at, last + 1, delta);
+        v.top = if split { d.to_unified(to) } else { to };
+        return;
+    }
+    g.selected = clamp_move(g.selected, g.entries(), delta);
+    let seen = g.selected.saturating_sub(g.offset());
+    if g.more && !g.loading && seen + PAGE_STEP * 2 >= g.commits.len() {
+        g.loading = true;
+        out.push(Command::LoadCommits {
+            from: g.commits.len(),
+        });
+    }
+}
+
+/// The git pane's width and height, as ui::draw lays it out.
+fn pane_size(state: &State) -> (u16, u16) {
+    let zoomed = state.zoom && state.focus == super::state::Pane::Git;
+    git_pane_size(state.cols, state.rows, zoomed)
+}
+
+pub(super) fn open_diff(state: &mut State, out: &mut Vec<Command>) {
+    let g = &mut state.git;
+    if g.diff.is_some() {
+        return;
+    }
+    let (target, title) = match g.entry(g.selected) {
+        Some(Entry::WorkTree(n)) => (DiffTarget::WorkTree, format!("working tree ({n} files)")),
+        Some(Entry::Commit(c)) => (
+            DiffTarget::Commit(c.id.clone()),
+            format!("{} {}", &c.id[..c.id.len().min(7)], c.summary),
+        ),
+        None => return,
+    };
+    g.diff = Some(DiffView {
+        target: target.clone(),
+        title,
+        diff: None,
+        top: 0,
+    });
+    out.push(Command::LoadDiff(target));
+}
+
+pub(super) fn close_diff(g: &mut GitState) {
+    g.diff = None;
+}
+
+/// `]` and `[`: the next or previous file's header to the top.
+pub(super) fn jump_file(g: &mut GitState, forward: bool) {
+    let Some(v) = g.diff.as_mut() else { return };
+    let Some(Ok(d)) = &v.diff else { return };
+    let top = v.top;
+    let next = if forward {
+        d.file_starts().find(|&p| p > top)
+    } else {
+        d.file_starts().filter(|&p| p < top).last()
+    };
+    if let Some(p) = next {
+        v.top = p;
+    }
+}
+
+fn clamp_move(at: usize, len: usize, delta: i64) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (at as i64).saturating_add(delta).clamp(0, len as i64 - 1) as usize
+}
