@@ -96,12 +96,14 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
         target.id(),
         sig.name().unwrap_or("?")
     );
+    // The working tree and index move first (safe: never over local edits), then HEAD.
+    let mut co = git2::build::CheckoutBuilder::new();
+    co.safe();
+    repo.checkout_tree(tree.as_object(), Some(&mut co))
+        .map_err(err)?;
     let oid = repo
         .commit(Some("HEAD"), &sig, &sig, &message, &tree, &[&head])
         .map_err(err)?;
-    let mut co = git2::build::CheckoutBuilder::new();
-    co.safe();
-    repo.checkout_head(Some(&mut co)).map_err(err)?;
     Ok(oid.to_string())
 }
 
