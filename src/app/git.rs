@@ -120,9 +120,15 @@ pub(super) fn close_diff(g: &mut GitState) {
     g.diff = None;
 }
 
-/// `]` and `[`: the next or previous file's header to the top.
-pub(super) fn jump_file(g: &mut GitState, forward: bool) {
-    let Some(v) = g.diff.as_mut() else { return };
+/// `]` and `[`: the next or previous file's header to the top, as far as the last
+/// screenful allows.
+pub(super) fn jump_file(state: &mut State, forward: bool) {
+    let (width, height) = pane_size(state);
+    let body = height.saturating_sub(2) as usize;
+    let split = state.git.split_at(width);
+    let Some(v) = state.git.diff.as_mut() else {
+        return;
+    };
     let Some(Ok(d)) = &v.diff else { return };
     let top = v.top;
     let next = if forward {
@@ -131,7 +137,12 @@ pub(super) fn jump_file(g: &mut GitState, forward: bool) {
         d.file_starts().filter(|&p| p < top).last()
     };
     if let Some(p) = next {
-        v.top = p;
+        let last = d.len(split).saturating_sub(body);
+        v.top = if split {
+            d.to_unified(d.to_split(p).min(last))
+        } else {
+            p.min(last)
+        };
     }
 }
 

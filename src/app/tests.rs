@@ -2,6 +2,7 @@
 //! Kubernetes objects come from YAML fixtures shaped like real API objects and are
 //! converted with the same functions the watchers use.
 use super::cluster::{Connection, Health, Kind, KindStatus, ObjRow};
+use super::diff::{Diff, DiffTarget};
 use super::keymap::Keymap;
 use super::msg::{ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, WriteIntent};
 use super::state::{CommitRow, Link, Pane, PxCluster, RepoInfo, Series, VolumeRow};
@@ -1591,4 +1592,274 @@ fn connecting_again_drops_rows_of_the_old_scope() {
     );
     let names: Vec<&str> = s.cluster.rows.values().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["shop"]);
+}
+
+// ── Git: marks, working tree, diff viewer ────────────────────────────────────
+
+fn synced(commit: &str) -> Msg {
+    Msg::Git(GitEvent::Synced(Some(crate::engine::record::SyncRecord {
+        commit: commit.into(),
+        path: "apps".into(),
+        synced_at: "2024-05-01T10:00:00Z".into(),
+        synced_by: "ada".into(),
+    })))
+}
+
+/// Git focused, 40 commits loaded, the terminal 200 x 50.
+fn git_harness() -> Harness {
+    let mut h = Harness::new(false, 0);
+    h.quietly([
+        Msg::Resize(200, 50),
+        Msg::Git(GitEvent::Opened(repo("abc123"))),
+        Msg::Git(GitEvent::Page {
+            from: 0,
+            commits: commits(0, 40),
+            more: false,
+        }),
+        press(KeyCode::Tab),
+    ]);
+    h
+}
+
+const DIFF: &str = "\
+diff --git a/apps/db.yaml b/apps/db.yaml
+index 1111111..2222222 100644
+--- a/apps/db.yaml
++++ b/apps/db.yaml
+@@ -1,3 +1,3 @@
+ kind: StatefulSet
+-replicas: 1
++replicas: 3
+ name: db
+diff --git a/apps/web.yaml b/apps/web.yaml
+index 3333333..4444444 100644
+--- a/apps/web.yaml
++++ b/apps/web.yaml
+@@ -1,2 +1,2 @@
+-image: web:1
++image: web:2
+ name: web
+";
+
+/// A diff of `n` one-line files, for scrolling.
+fn long_diff(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!("diff --git a/f{i}.yaml b/f{i}.yaml\n--- a/f{i}.yaml\n+++ b/f{i}.yaml\n@@ -1 +1 @@\n-a: {i}\n+a: {}\n", i + 1)
+        })
+        .collect()
+}
+
+/// Presses `key` to open the selected entry's diff; returns what it asked for.
+fn open(h: &mut Harness, key: Msg) -> DiffTarget {
+    match h.send(key).as_slice() {
+        [Command::LoadDiff(t)] => t.clone(),
+        other => panic!("expected one LoadDiff, got {other:?}"),
+    }
+}
+
+fn diff_arrives(target: DiffTarget, text: &str) -> Msg {
+    Msg::Git(GitEvent::Diff {
+        target,
+        result: Ok(std::sync::Arc::new(Diff::parse(text.into()))),
+    })
+}
+
+#[test]
+fn the_synced_commit_is_found_when_its_page_arrives_or_when_it_is_recorded() {
+    let mut h = Harness::new(false, 0);
+    let id = |i: usize| format!("{i:040x}");
+    // Recorded before the history is loaded.
+    h.quietly([synced(&id(5)), Msg::Git(GitEvent::Opened(repo("abc123")))]);
+    assert_eq!(h.state.git.synced_row, None);
+    h.quietly([Msg::Git(GitEvent::Page {
+        from: 0,
+        commits: commits(0, 10),
+        more: true,
+    })]);
+    assert_eq!(h.state.git.synced_row, Some(5), "five commits are pending");
+    // A later sync moves it; a commit not loaded yet is not found.
+    h.quietly([synced(&id(2))]);
+    assert_eq!(h.state.git.synced_row, Some(2));
+    h.quietly([synced(&id(30))]);
+    assert_eq!(h.state.git.synced_row, None);
+    h.quietly([Msg::Git(GitEvent::Page {
+        from: 10,
+        commits: commits(10, 30),
+        more: false,
+    })]);
+    assert_eq!(h.state.git.synced_row, Some(30));
+    h.quietly([Msg::Git(GitEvent::Synced(None))]);
+    assert_eq!(h.state.git.synced_row, None);
+}
+
+#[test]
+fn the_working_tree_entry_comes_first_and_the_cursor_keeps_its_commit() {
+    let mut h = git_harness();
+    h.quietly([ch('j'), ch('j')]);
+    assert_eq!(h.state.git.selected, 2);
+    h.quietly([Msg::Git(GitEvent::WorkTree(3))]);
+    assert_eq!(h.state.git.entries(), 41);
+    assert_eq!(h.state.git.selected, 3, "still on commit 2");
+    assert_eq!(
+        h.state.git.entry(0),
+        Some(crate::app::state::Entry::WorkTree(3))
+    );
+    // A new count keeps the cursor; a clean tree removes the entry.
+    h.quietly([Msg::Git(GitEvent::WorkTree(4))]);
+    assert_eq!(h.state.git.selected, 3);
+    h.quietly([Msg::Git(GitEvent::WorkTree(0))]);
+    assert_eq!(h.state.git.selected, 2);
+    assert_eq!(h.state.git.entries(), 40);
+    // At the top, the entry that appears is selected and opens the tree's diff.
+    h.quietly([ch('g'), Msg::Git(GitEvent::WorkTree(1))]);
+    assert_eq!(h.state.git.selected, 0);
+    assert_eq!(
+        h.send(press(KeyCode::Enter)),
+        [Command::LoadDiff(DiffTarget::WorkTree)]
+    );
+    assert_eq!(
+        h.state.git.diff.as_ref().unwrap().title,
+        "working tree (1 files)"
+    );
+}
+
+#[test]
+fn the_next_page_is_asked_for_by_commits_not_entries() {
+    let mut h = Harness::new(false, 0);
+    h.quietly([
+        Msg::Git(GitEvent::Opened(repo("abc123"))),
+        Msg::Git(GitEvent::WorkTree(2)),
+        Msg::Git(GitEvent::Page {
+            from: 0,
+            commits: commits(0, PAGE),
+            more: true,
+        }),
+        press(KeyCode::Tab),
+    ]);
+    assert_eq!(h.send(ch('G')), [Command::LoadCommits { from: PAGE }]);
+    assert_eq!(
+        h.state.git.selected, PAGE,
+        "the last commit, below the entry"
+    );
+}
+
+#[test]
+fn enter_opens_a_commit_diff_and_only_its_own_result_fills_it() {
+    let mut h = git_harness();
+    h.quietly([ch('j')]);
+    let id = format!("{:040x}", 1);
+    assert_eq!(
+        h.send(press(KeyCode::Enter)),
+        [Command::LoadDiff(DiffTarget::Commit(id.clone()))]
+    );
+    let v = h.state.git.diff.as_ref().unwrap();
+    assert_eq!(v.title, format!("{} commit 1", &id[..7]));
+    assert!(v.diff.is_none());
+    // Enter again while open asks for nothing.
+    h.quietly([press(KeyCode::Enter)]);
+    // A late answer for another commit is dropped.
+    h.quietly([diff_arrives(DiffTarget::Commit("f".repeat(40)), DIFF)]);
+    assert!(h.state.git.diff.as_ref().unwrap().diff.is_none());
+    h.quietly([diff_arrives(DiffTarget::Commit(id), DIFF)]);
+    let d = h
+        .state
+        .git
+        .diff
+        .as_ref()
+        .unwrap()
+        .diff
+        .clone()
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.files.len(), 2);
+    // j scrolls the diff, not the history; this one fits the pane, so it stays.
+    h.quietly([ch('j'), ch('j')]);
+    assert_eq!(h.state.git.diff.as_ref().unwrap().top, 0);
+    assert_eq!(h.state.git.selected, 1);
+    // An error is kept to be shown.
+    h.quietly([press(KeyCode::Esc)]);
+    open(&mut h, ch('l'));
+    h.quietly([Msg::Git(GitEvent::Diff {
+        target: DiffTarget::Commit(format!("{:040x}", 1)),
+        result: Err("object not found".into()),
+    })]);
+    assert!(matches!(
+        h.state.git.diff.as_ref().unwrap().diff,
+        Some(Err(ref e)) if e == "object not found"
+    ));
+}
+
+#[test]
+fn esc_and_h_close_the_diff_before_anything_else() {
+    let mut h = git_harness();
+    h.quietly([ch('z')]);
+    open(&mut h, press(KeyCode::Enter));
+    assert!(h.state.zoom);
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(h.state.git.diff.is_none());
+    assert!(h.state.zoom, "the first Esc only closes the diff");
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(!h.state.zoom);
+    open(&mut h, ch('l'));
+    h.quietly([ch('h')]);
+    assert!(h.state.git.diff.is_none());
+    open(&mut h, press(KeyCode::Right));
+    h.quietly([press(KeyCode::Left)]);
+    assert!(h.state.git.diff.is_none());
+}
+
+#[test]
+fn scrolling_a_diff_stops_at_its_last_screenful() {
+    let mut h = git_harness();
+    let target = open(&mut h, press(KeyCode::Enter));
+    h.quietly([diff_arrives(target, &long_diff(100))]);
+    let top = |h: &Harness| h.state.git.diff.as_ref().unwrap().top;
+    // Unzoomed in 200 x 50: the pane is 26 high, 24 rows of diff.
+    let len = 101 + 600;
+    h.quietly([ch('G')]);
+    assert_eq!(top(&h), len - 24);
+    h.quietly([ch('k')]);
+    assert_eq!(top(&h), len - 25, "k moves at once after G");
+    h.quietly([ch('g'), press(KeyCode::PageDown)]);
+    assert_eq!(top(&h), 24, "a page is a screenful");
+    h.quietly([press(KeyCode::PageUp), press(KeyCode::PageUp)]);
+    assert_eq!(top(&h), 0);
+    // ] and [ go from file header to file header.
+    h.quietly([ch(']')]);
+    assert_eq!(top(&h), 101);
+    h.quietly([ch(']'), ch(']')]);
+    assert_eq!(top(&h), 101 + 12);
+    h.quietly([ch('[')]);
+    assert_eq!(top(&h), 101 + 6);
+    h.quietly([ch('G'), ch(']')]);
+    assert_eq!(top(&h), len - 24, "no file after the last");
+}
+
+#[test]
+fn side_by_side_scrolls_by_rows_and_w_keeps_the_place() {
+    let mut h = git_harness();
+    // Zoomed in 200 columns the pane is wide enough for two columns.
+    h.quietly([ch('z')]);
+    let target = open(&mut h, press(KeyCode::Enter));
+    assert!(h.state.git.split_at(200));
+    h.quietly([diff_arrives(target, &long_diff(100))]);
+    let top = |h: &Harness| h.state.git.diff.as_ref().unwrap().top;
+    // Each file is 5 rows side by side (its -/+ pair shares one), 6 unified.
+    h.quietly([ch(']'), ch(']')]);
+    assert_eq!(top(&h), 101 + 6);
+    for _ in 0..5 {
+        h.quietly([ch('j')]);
+    }
+    assert_eq!(top(&h), 101 + 12, "five rows down is the next file");
+    h.quietly([ch('j'), ch('j'), ch('j'), ch('j')]);
+    assert_eq!(top(&h), 101 + 12 + 4, "the pair's row is its removed line");
+    h.quietly([ch('w')]);
+    assert!(!h.state.git.split);
+    assert_eq!(top(&h), 101 + 12 + 4);
+    h.quietly([ch('j')]);
+    assert_eq!(top(&h), 101 + 12 + 5, "unified: the added line on its own");
+    // G: the last screenful (47 rows of 601) starts at file 90's hunk header.
+    h.quietly([ch('w'), ch('G')]);
+    assert_eq!(top(&h), 101 + 90 * 6 + 3);
 }

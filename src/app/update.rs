@@ -206,9 +206,7 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         }
         Action::OpenDiff => git::open_diff(state, out),
         Action::CloseDiff => git::close_diff(&mut state.git),
-        Action::NextFile | Action::PrevFile => {
-            git::jump_file(&mut state.git, action == Action::NextFile)
-        }
+        Action::NextFile | Action::PrevFile => git::jump_file(state, action == Action::NextFile),
         Action::SplitDiff => state.git.split = !state.git.split,
         Action::Restart => {
             let tree = state.cluster.tree();

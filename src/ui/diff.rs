@@ -82,8 +82,7 @@ fn head_line<'a>(d: &Diff, pos: usize, theme: &Theme) -> Line<'a> {
     ])
 }
 
-/// One line of the unified layout, padded so an added or removed line is tinted
-/// across the pane.
+/// One line of the unified layout.
 fn diff_line<'a>(d: &Diff, i: usize, width: usize, theme: &Theme) -> Line<'a> {
     let mut spans = Vec::new();
     line_spans(d, i, true, width, theme, &mut spans);
@@ -187,7 +186,8 @@ fn line_spans<'a>(
     } else {
         out.push(Span::styled(body, theme.style("text").patch(tint)));
     }
-    if width > used && tint != Style::default() {
+    // Padded: a tint reaches the edge, and the right half of a row starts in place.
+    if width > used {
         out.push(Span::styled(" ".repeat(width - used), tint));
     }
 }

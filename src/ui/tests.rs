@@ -5,6 +5,7 @@
 //! checked through the buffer's cell styles.
 use super::theme::Theme;
 use crate::app::cluster::Kind;
+use crate::app::diff::{Diff, DiffTarget};
 use crate::app::keymap::Keymap;
 use crate::app::msg::{ClusterEvent, GitEvent, MetricsEvent, Msg, StorageEvent};
 use crate::app::state::{CommitRow, Link, PxCluster, RepoInfo, Series, VolumeRow};
@@ -830,4 +831,209 @@ fn the_warnings_strip_shows_the_newest_warnings_first() {
     let b = s.draw();
     let rows = find_all(&b, "BackOff Pod/x again").len() as u16;
     assert!((1..=H / 2 / 4).contains(&rows), "{rows} warning rows");
+}
+
+// ── Git pane: marks and the diff viewer ──────────────────────────────────────
+
+const DIFF: &str = "\
+diff --git a/apps/db.yaml b/apps/db.yaml
+index 1111111..2222222 100644
+--- a/apps/db.yaml
++++ b/apps/db.yaml
+@@ -1,6 +1,6 @@
+ kind: StatefulSet
+ metadata:
+   name: db # the database
+ spec:
+-  replicas: 1
++  replicas: 3
+   serviceName: db
+diff --git a/apps/web.yaml b/apps/web.yaml
+new file mode 100644
+index 0000000..4444444
+--- /dev/null
++++ b/apps/web.yaml
+@@ -0,0 +1,2 @@
++kind: Deployment
++image: web:2
+diff --git a/README b/README
+index 5555555..6666666 100644
+--- a/README
++++ b/README
+@@ -1 +1 @@
+-shop: the demo
++shop: the demo, synced by sextant
+";
+
+fn sync_record(commit: &str) -> Msg {
+    Msg::Git(GitEvent::Synced(Some(crate::engine::record::SyncRecord {
+        commit: commit.into(),
+        path: "apps".into(),
+        synced_at: "2024-05-01T09:00:00Z".into(),
+        synced_by: "ada".into(),
+    })))
+}
+
+/// The git pane focused and zoomed, synced to the third commit, two files changed.
+fn marked_git(s: &mut Screen) {
+    s.everything();
+    s.send([sync_record(SHAS[2]), Msg::Git(GitEvent::WorkTree(2))]);
+    s.keys("\tz");
+}
+
+/// The diff of the newest commit opened over the zoomed git pane.
+fn open_diff(s: &mut Screen) {
+    s.everything().keys("\tz\n");
+    s.send([Msg::Git(GitEvent::Diff {
+        target: DiffTarget::Commit(SHAS[0].into()),
+        result: Ok(std::sync::Arc::new(Diff::parse(DIFF.into()))),
+    })]);
+}
+
+#[test]
+fn history_marks_the_synced_pending_and_stateful_commits() {
+    let mut s = Screen::new(false);
+    marked_git(&mut s);
+    let b = s.draw();
+    let text = text(&b);
+    assert!(text.contains("working tree (2 files)"), "{text}");
+    assert!(
+        text.contains("● synced 5be1d0c · ↑ 2 pending · ◆ stateful"),
+        "{text}"
+    );
+    // The synced commit and the two above it, each marked in its own colour.
+    // The first hit: the legend names the synced commit too.
+    let (x, y) = find_all(&b, "5be1d0c")[0];
+    assert_eq!(b[(x - 3, y)].symbol(), super::git::SYNCED);
+    assert_eq!(Some(b[(x - 3, y)].fg), s.style("git.synced").fg);
+    assert_eq!(
+        b[(x - 2, y)].symbol(),
+        super::git::STATEFUL,
+        "db: is stateful"
+    );
+    assert_eq!(Some(b[(x - 2, y)].fg), s.style("git.stateful").fg);
+    // Rows of the table, below the title that names HEAD.
+    let row_of = |sha: &str| {
+        find_all(&b, &sha[..7])
+            .into_iter()
+            .find(|&(_, y)| y >= 2)
+            .unwrap()
+    };
+    for sha in [SHAS[0], SHAS[1]] {
+        let (x, y) = row_of(sha);
+        assert_eq!(b[(x - 3, y)].symbol(), super::git::PENDING);
+        assert_eq!(Some(b[(x - 3, y)].fg), s.style("git.pending").fg);
+    }
+    let (x, y) = row_of(SHAS[3]);
+    assert_eq!(b[(x - 3, y)].symbol(), " ", "older than the synced commit");
+    let at = find(&b, "working tree");
+    assert_styled(&b, at, "working tree", s.style("git.worktree"));
+    insta::assert_snapshot!("git_marked", mask_times(&text));
+}
+
+#[test]
+fn date_and_author_stay_visible_in_narrow_git_panes() {
+    let mut s = Screen::new(false);
+    marked_git(&mut s);
+    for w in [30, 44, 60, 120] {
+        let b = s.draw_at(w, 20);
+        let text = text(&b);
+        // Zoomed: the border, the header, the working tree, then the commits.
+        for (i, c) in commits().into_iter().enumerate() {
+            let day = super::format::local(c.time, "%m-%d");
+            let y = 3 + i as u16;
+            let row: String = (0..w).map(|x| b[(x, y)].symbol()).collect();
+            assert!(row.contains(&day), "{w} wide: no date in {row:?}\n{text}");
+            assert!(
+                row.contains(&c.author[..6]),
+                "{w} wide: no author in {row:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_diff_view_lists_files_then_colours_the_unified_diff() {
+    let mut s = Screen::new(false);
+    open_diff(&mut s);
+    let b = s.draw();
+    let text = text(&b);
+    for want in [
+        " diff 3f2a9c1 db: raise max_connections to 300 ",
+        "3 files changed  +4 -2",
+        " M  apps/db.yaml  +1 -1",
+        " A  apps/web.yaml  +2 -0",
+        "@@ -1,6 +1,6 @@",
+        "w side by side",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    // An added YAML line: + in the add colour, the key and value in theirs, the
+    // line tinted to the edge of the pane.
+    let (x, y) = find(&b, "+  replicas: 3");
+    assert_eq!(Some(b[(x, y)].fg), s.style("diff.add").fg);
+    assert_styled(&b, (x + 3, y), "replicas", s.style("yaml.key"));
+    assert_styled(&b, (x + 13, y), "3", s.style("yaml.value"));
+    let tint = s.style("diff.add.line").bg;
+    assert!(tint.is_some());
+    assert_eq!(Some(b[(x + 3, y)].bg), tint);
+    assert_eq!(Some(b[(W - 2, y)].bg), tint, "tinted across the pane");
+    let (x, y) = find(&b, "-  replicas: 1");
+    assert_eq!(Some(b[(x, y)].bg), s.style("diff.del.line").bg);
+    let at = find(&b, "# the database");
+    assert_styled(&b, at, "# the database", s.style("yaml.comment"));
+    let at = find(&b, "@@ -1,6 +1,6 @@");
+    assert_styled(&b, at, "@@ -1,6 +1,6 @@", s.style("diff.hunk"));
+    // Not YAML: no key colour for "shop:" in the README.
+    let (x, y) = find(&b, "+shop: the demo, synced");
+    assert_eq!(Some(b[(x + 1, y)].fg), s.style("text").fg);
+    insta::assert_snapshot!("diff_unified", mask_times(&text));
+}
+
+#[test]
+fn a_wide_pane_shows_the_diff_side_by_side_and_w_turns_it_off() {
+    let mut s = Screen::new(false);
+    open_diff(&mut s);
+    let b = s.draw_at(180, 30);
+    let text = text(&b);
+    let (xl, y) = find(&b, "  replicas: 1");
+    let xr = find_in_row(&b, y, "  replicas: 3").expect("the new line faces the old one");
+    assert!(xl < 90 && xr > 90, "old left, new right: {xl} {xr}");
+    assert_eq!(Some(b[(xl, y)].bg), s.style("diff.del.line").bg);
+    assert_eq!(Some(b[(xr, y)].bg), s.style("diff.add.line").bg);
+    assert!(text.contains("w unified"));
+    insta::assert_snapshot!("diff_side_by_side", text);
+    s.keys("w");
+    let b = s.draw_at(180, 30);
+    assert!(find_in_row(&b, y, "  replicas: 3").is_none());
+    assert!(!find_all(&b, "+  replicas: 3").is_empty());
+}
+
+#[test]
+fn a_huge_diff_draws_only_its_window() {
+    let mut s = Screen::new(false);
+    s.everything().keys("\tz\n");
+    // 100,000 lines, one of them 1 MB long.
+    let mut text = String::from(
+        "diff --git a/big.yaml b/big.yaml\n--- a/big.yaml\n+++ b/big.yaml\n@@ -0,0 +1,100000 @@\n",
+    );
+    text.push_str(&format!("+long: {}\n", "x".repeat(1 << 20)));
+    for i in 1..100_000 {
+        text.push_str(&format!("+key{i}: value {i}\n"));
+    }
+    s.send([Msg::Git(GitEvent::Diff {
+        target: DiffTarget::Commit(SHAS[0].into()),
+        result: Ok(std::sync::Arc::new(Diff::parse(text))),
+    })]);
+    let b = s.draw();
+    let (x, y) = find(&b, "+long: xxx");
+    assert_eq!(
+        b[(W - 2, y)].symbol(),
+        "x",
+        "the long line is clipped, not wrapped"
+    );
+    assert_eq!(b[(x, y + 1)].symbol(), "+");
+    s.keys("G");
+    let b = s.draw();
+    assert!(!find_all(&b, "+key99999: value 99999").is_empty());
 }
