@@ -4,8 +4,10 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod edit;
 pub mod engine;
 pub mod exec;
+pub mod input;
 pub mod run;
 pub mod sources;
 pub mod terminal;

@@ -1,16 +1,17 @@
 //! The UI task: owns the state, feeds messages to the reducer, hands commands to the
 //! executor and draws only when something changed, at most 30 frames a second.
+use crate::app::cluster::Key;
 use crate::app::keymap::Keymap;
 use crate::app::msg::Command;
 use crate::app::state::Link;
 use crate::app::{Msg, State, update};
 use crate::config::Settings;
-use crate::exec::{Executor, Handles};
+use crate::exec::{Executor, GitOps, Handles};
+use crate::input::Input;
 use crate::sources;
 use crate::terminal::Guard;
 use crate::ui::{self, theme::Theme};
-use crossterm::event::{Event, EventStream};
-use futures::StreamExt;
+use crossterm::event::Event;
 use ratatui::buffer::Buffer;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -50,6 +51,11 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
         graph,
         storage,
         kubeconfig: settings.kubeconfig.clone(),
+        gitops: GitOps {
+            repo: settings.repo.clone(),
+            path: settings.path.clone().unwrap_or_default(),
+            app: settings.app.clone(),
+        },
     }
 }
 
@@ -101,7 +107,8 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     for cmd in update(&mut state, &keymap, Msg::Resize(size.width, size.height)) {
         exec.run(cmd);
     }
-    let mut input = EventStream::new();
+    let mut input = crate::input::spawn();
+    let mut edits: Vec<Key> = Vec::new();
     let interval = frame_interval(&settings);
     let mut last_draw = Instant::now() - interval;
     let mut last_frame = None;
@@ -112,7 +119,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         // Draw when dirty, but no sooner than the frame interval after the last frame.
         let next_frame = last_draw + interval;
         let msg = tokio::select! {
-            ev = input.next() => match ev {
+            ev = input.events.recv() => match ev {
                 Some(Ok(Event::Key(k))) if !settings.watch || k.code == crossterm::event::KeyCode::Char('q') => Some(Msg::Key(k)),
                 Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
                 Some(Ok(_)) => None,
@@ -123,15 +130,23 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
             _ = tokio::time::sleep_until(next_frame.into()), if state.dirty => None,
         };
         if let Some(m) = msg {
-            for cmd in update(&mut state, &keymap, m) {
-                exec.run(cmd);
-            }
+            let mut run = |cmd| match cmd {
+                Command::Edit { key } => edits.push(key),
+                c => exec.run(c),
+            };
+            update(&mut state, &keymap, m)
+                .into_iter()
+                .for_each(&mut run);
             // Drain what is queued before drawing, so a burst costs one frame.
             while let Ok(m) = rx.try_recv() {
-                for cmd in update(&mut state, &keymap, m) {
-                    exec.run(cmd);
-                }
+                update(&mut state, &keymap, m)
+                    .into_iter()
+                    .for_each(&mut run);
             }
+        }
+        for key in edits.drain(..) {
+            edit(&mut guard, &input, &settings, &mut state, &key)?;
+            last_frame = None;
         }
         if state.quit {
             break;
@@ -154,6 +169,33 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     }
     drop(guard);
     Ok(report)
+}
+
+/// Hands the terminal to the editor on the object's manifest, then takes it back.
+fn edit(
+    guard: &mut Guard,
+    input: &Input,
+    settings: &Settings,
+    state: &mut State,
+    key: &Key,
+) -> std::io::Result<()> {
+    state.dirty = true;
+    let (file, line) = match crate::edit::find(settings, key) {
+        Ok(found) => found,
+        Err(e) => {
+            state.flash = Some((false, e));
+            return Ok(());
+        }
+    };
+    input.pause();
+    let status = guard.suspend(|| crate::edit::command(&file, line).status());
+    input.resume();
+    state.flash = Some(match status? {
+        Ok(s) if s.success() => (true, format!("edited {}: c commits it", file.display())),
+        Ok(s) => (false, format!("the editor exited with {s}")),
+        Err(e) => (false, format!("cannot run the editor: {e}")),
+    });
+    Ok(())
 }
 
 /// One frame inside a synchronized update, so terminals over SSH never show half a frame.

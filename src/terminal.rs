@@ -34,6 +34,18 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// Gives the terminal to another program (an editor) and takes it back.
+    pub fn suspend<T>(&mut self, f: impl FnOnce() -> T) -> io::Result<T> {
+        restore();
+        let out = f();
+        terminal::enable_raw_mode()?;
+        execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+        self.terminal.clear()?;
+        Ok(out)
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         restore();

@@ -43,6 +43,7 @@ fn handles() -> Handles {
         graph: watch::channel(None).0,
         storage: Arc::new(Notify::new()),
         kubeconfig: None,
+        gitops: Default::default(),
     }
 }
 

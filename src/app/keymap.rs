@@ -26,6 +26,11 @@ pub enum Action {
     Filter,
     CommandLine,
     NextUnhealthy,
+    Sync,
+    Rollback,
+    Edit,
+    Commit,
+    Push,
     OpenDiff,
     CloseDiff,
     SplitDiff,
@@ -170,15 +175,45 @@ impl Default for Keymap {
                 "diff: side by side (160+ columns)",
             ),
         ];
-        bindings.push(Binding {
-            writes: true,
-            ..b(
-                &[Char('R')],
+        let writes = [
+            (
+                Char('R'),
                 Action::Restart,
                 Some(Pane::Cluster),
                 "restart the selected workload",
-            )
-        });
+            ),
+            (
+                Char('s'),
+                Action::Sync,
+                None,
+                "sync: preview, then apply HEAD (the selected commit in git)",
+            ),
+            (
+                Char('r'),
+                Action::Rollback,
+                Some(Pane::Git),
+                "roll back the selected commit (revert, preview, sync)",
+            ),
+            (
+                Char('e'),
+                Action::Edit,
+                Some(Pane::Cluster),
+                "edit the selected object's manifest in $EDITOR",
+            ),
+            (
+                Char('c'),
+                Action::Commit,
+                None,
+                "commit the working tree's changes",
+            ),
+            (Char('P'), Action::Push, None, "push the branch to origin"),
+        ];
+        for (key, action, pane, help) in writes {
+            bindings.push(Binding {
+                writes: true,
+                ..b(&[key], action, pane, help)
+            });
+        }
         Keymap { bindings }
     }
 }
@@ -265,8 +300,13 @@ mod tests {
         }
         assert_eq!(
             k.lookup(&KeyEvent::from(KeyCode::Char('r')), Pane::Git),
+            Some(Action::Rollback),
+            "r rolls the selected commit back in the git pane"
+        );
+        assert_eq!(
+            k.lookup(&KeyEvent::from(KeyCode::Char('r')), Pane::Storage),
             Some(Action::Refresh),
-            "r stays the global refresh"
+            "r stays the refresh elsewhere"
         );
     }
 }

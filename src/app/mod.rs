@@ -5,6 +5,7 @@ mod git;
 pub mod keymap;
 pub mod msg;
 pub mod state;
+pub mod sync;
 pub mod tree;
 pub mod update;
 

@@ -18,6 +18,23 @@ pub enum Msg {
     Storage(StorageEvent),
     /// A command finished: its id and a one-line outcome.
     Done(u64, Result<String, String>),
+    Sync(SyncEvent),
+}
+
+/// From the GitOps engine, through the executor.
+#[derive(Debug, Clone)]
+pub enum SyncEvent {
+    /// The plan of a sync of `rev`, for the preview.
+    Planned {
+        rev: String,
+        result: Result<Box<crate::engine::plan::Plan>, String>,
+    },
+    /// A line of a running sync's progress.
+    Progress(u64, String),
+    /// Drift of the objects in git at the synced commit.
+    Drift(Result<Vec<super::sync::Drift>, String>),
+    /// The working tree's changed files, for the commit dialog.
+    Changes(Result<Vec<String>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +127,15 @@ pub enum Command {
     },
     /// A mutation, already confirmed by the user. Only a writer can run it.
     Write { id: u64, intent: WriteIntent },
+    /// Plan a sync of a revision (read-only: dry runs).
+    PlanSync { rev: String },
+    /// Compare git at the synced commit with the cluster again.
+    CheckDrift,
+    /// List the working tree's changes for a commit.
+    ListChanges,
+    /// Open the manifest of an object in $EDITOR; the UI loop runs it, since the
+    /// terminal is handed over.
+    Edit { key: Key },
 }
 
 /// Mutations. Each needs the executor's write capability.
@@ -121,6 +147,22 @@ pub enum WriteIntent {
         namespace: String,
         name: String,
     },
+    /// Apply a previewed plan.
+    Sync {
+        plan: Box<crate::engine::plan::Plan>,
+        prune: bool,
+        force: bool,
+    },
+    /// Commit a revert of `sha`, then preview its sync.
+    Revert {
+        sha: String,
+        subject: String,
+    },
+    Commit {
+        files: Vec<String>,
+        message: String,
+    },
+    Push,
 }
 
 impl WriteIntent {
@@ -137,6 +179,22 @@ impl WriteIntent {
                 "  kubectl.kubernetes.io/restartedAt = <now>".into(),
                 "so the controller replaces every pod, one by one.".into(),
             ],
+            WriteIntent::Sync { plan, .. } => vec![plan.summary()],
+            WriteIntent::Revert { sha, subject } => vec![
+                format!("Roll back {} \"{subject}\"", &sha[..sha.len().min(8)]),
+                "Commits its revert on top of HEAD as your git user,".into(),
+                "then previews the sync of that commit.".into(),
+                "Conflicts with later commits are reported, not forced.".into(),
+            ],
+            WriteIntent::Commit { files, message } => {
+                let mut v = vec![format!("Commit \"{message}\"")];
+                v.extend(files.iter().map(|f| format!("  {f}")));
+                v
+            }
+            WriteIntent::Push => vec![
+                "Push the current branch to origin.".into(),
+                "A remote that is ahead is reported, never overwritten.".into(),
+            ],
         }
     }
     pub fn describe(&self) -> String {
@@ -146,6 +204,12 @@ impl WriteIntent {
                 namespace,
                 name,
             } => format!("restart {} {namespace}/{name}", kind.short()),
+            WriteIntent::Sync { plan, .. } => {
+                format!("sync {}", &plan.commit[..plan.commit.len().min(8)])
+            }
+            WriteIntent::Revert { sha, .. } => format!("roll back {}", &sha[..sha.len().min(8)]),
+            WriteIntent::Commit { .. } => "commit".into(),
+            WriteIntent::Push => "push".into(),
         }
     }
 }

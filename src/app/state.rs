@@ -210,6 +210,7 @@ pub struct State {
     pub git: GitState,
     pub metrics: MetricsState,
     pub storage: StorageState,
+    pub sync: super::sync::SyncState,
     pub confirm: Option<Confirm>,
     pub input: Option<Input>,
     /// Commands under way: id → what they do.
@@ -242,6 +243,7 @@ impl State {
                 ..Default::default()
             },
             storage: StorageState::default(),
+            sync: Default::default(),
             confirm: None,
             input: None,
             pending: BTreeMap::new(),

@@ -4,6 +4,7 @@ use super::git;
 use super::keymap::{Action, Keymap};
 use super::msg::{ClusterEvent, Command, MetricsEvent, Msg, StorageEvent, View, WriteIntent};
 use super::state::{Confirm, Input, Link, Pane, State};
+use super::sync;
 use super::tree::Item;
 use crate::config::Scope;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -25,13 +26,24 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
         Msg::Tick(now) => {
             state.now = now;
             state.dirty = true;
+            // Kinds the tree does not watch (StorageClass, CRDs) can drift too.
+            if state.git.repo.is_some() {
+                out.push(Command::CheckDrift);
+            }
         }
-        Msg::Cluster(ev) => cluster_event(state, ev),
+        Msg::Cluster(ev) => {
+            if sync::affects_drift(state, &ev) {
+                out.push(Command::CheckDrift);
+            }
+            cluster_event(state, ev)
+        }
+        Msg::Sync(ev) => sync::event(state, ev, &mut out),
         Msg::Git(ev) => git::event(state, ev),
         Msg::Metrics(ev) => metrics_event(state, ev),
         Msg::Storage(ev) => storage_event(state, ev),
         Msg::Done(id, result) => {
             state.pending.remove(&id);
+            sync::done(state, id, &result, &mut out);
             state.flash = Some(match result {
                 Ok(s) => (true, s),
                 Err(e) => (false, e),
@@ -71,9 +83,26 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         state.quit = true;
         return;
     }
+    if state.sync.preview.is_some() {
+        if let Some(intent) = sync::preview_key(state, key) {
+            let id = run_write(state, intent, out);
+            if let (Some(p), Some(id)) = (state.sync.preview.as_mut(), id) {
+                p.running = Some(id);
+            }
+        }
+        return;
+    }
+    if state.sync.commit.is_some() {
+        if let Some(intent) = sync::commit_key(state, key) {
+            run_write(state, intent, out);
+        }
+        return;
+    }
     if let Some(confirm) = state.confirm.take() {
         match key.code {
-            KeyCode::Char('y') | KeyCode::Enter => run_write(state, confirm.intent, out),
+            KeyCode::Char('y') | KeyCode::Enter => {
+                run_write(state, confirm.intent, out);
+            }
             KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
                 state.flash = Some((true, "cancelled".into()))
             }
@@ -208,6 +237,25 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         Action::CloseDiff => git::close_diff(&mut state.git),
         Action::NextFile | Action::PrevFile => git::jump_file(state, action == Action::NextFile),
         Action::SplitDiff => state.git.split = !state.git.split,
+        Action::Sync => sync::ask_plan(state, sync::sync_target(state), out),
+        Action::Rollback => sync::ask_rollback(state),
+        Action::Commit => {
+            state.sync.waiting = Some("listing changed files".into());
+            out.push(Command::ListChanges);
+        }
+        Action::Push => {
+            state.confirm = Some(Confirm {
+                intent: WriteIntent::Push,
+            })
+        }
+        Action::Edit => match state.cluster.tree().get(state.cluster.selected) {
+            Some(line) if line.item == Item::Row && !line.key.2.is_empty() => {
+                out.push(Command::Edit {
+                    key: line.key.clone(),
+                })
+            }
+            _ => state.flash = Some((false, "select an object to edit its manifest".into())),
+        },
         Action::Restart => {
             let tree = state.cluster.tree();
             match tree.get(state.cluster.selected) {
@@ -353,15 +401,17 @@ fn run_command(state: &mut State, text: &str, out: &mut Vec<Command>) {
     }
 }
 
-fn run_write(state: &mut State, intent: WriteIntent, out: &mut Vec<Command>) {
+/// Hands a confirmed write to the executor; its id, unless read-only refused it.
+fn run_write(state: &mut State, intent: WriteIntent, out: &mut Vec<Command>) -> Option<u64> {
     if state.read_only {
         state.flash = Some((false, "read-only mode: writes are disabled".into()));
-        return;
+        return None;
     }
     let id = state.next_id;
     state.next_id += 1;
     state.pending.insert(id, intent.describe());
     out.push(Command::Write { id, intent });
+    Some(id)
 }
 
 fn clamp_move(selected: usize, len: usize, delta: i64) -> usize {

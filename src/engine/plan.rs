@@ -2,12 +2,12 @@
 //! (create, update, nothing, or a conflict), plus what prune would delete. The same
 //! plan of the synced commit is the drift report.
 use super::compare::{APP_LABEL, COMMIT_ANNOTATION, FieldChange, changes, yaml_diff};
-use super::manifests::Manifests;
+use super::manifests::{Manifest, Manifests};
 use super::target::{ApplyError, ObjRef, Target};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,7 +23,7 @@ pub enum Action {
     Error,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Step {
     pub object: ObjRef,
     pub action: Action,
@@ -43,7 +43,7 @@ pub struct Step {
     pub body: Option<Value>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Plan {
     /// The app whose objects and record these are.
     pub app: String,
@@ -136,6 +136,11 @@ fn commit_of(live: &Value) -> Option<&str> {
         .as_str()
 }
 
+fn group_kind(o: &ObjRef) -> (String, String) {
+    let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
+    (group.to_string(), o.kind.clone())
+}
+
 fn step(object: ObjRef, action: Action) -> Step {
     Step {
         object,
@@ -152,7 +157,27 @@ fn step(object: ObjRef, action: Action) -> Step {
 /// Plans one manifest against the live object. An object already in the cluster is
 /// compared through a forced dry-run (the state applying would reach); only when that
 /// changes something is a plain dry-run asked whether another manager owns the fields.
-async fn plan_one(t: &Target, obj: &Value, commit: &str, app: &str) -> Step {
+/// Kinds that CRDs in the same manifests define: (group, kind) → namespaced.
+type NewKinds = BTreeMap<(String, String), bool>;
+
+fn new_kinds(m: &Manifests) -> NewKinds {
+    m.objects
+        .iter()
+        .filter(|o| o.obj["kind"] == "CustomResourceDefinition")
+        .filter_map(|o| {
+            let spec = &o.obj["spec"];
+            Some((
+                (
+                    spec["group"].as_str()?.to_string(),
+                    spec["names"]["kind"].as_str()?.to_string(),
+                ),
+                spec["scope"] == "Namespaced",
+            ))
+        })
+        .collect()
+}
+
+async fn plan_one(t: &Target, obj: &Value, commit: &str, app: &str, crds: &NewKinds) -> Step {
     let s = |p: &str| {
         obj.pointer(p)
             .and_then(Value::as_str)
@@ -170,6 +195,18 @@ async fn plan_one(t: &Target, obj: &Value, commit: &str, app: &str) -> Step {
     };
     let l = match t.locate(obj).await {
         Ok(l) => l,
+        // Its kind comes with a CRD that this sync creates first.
+        Err(_) if crds.contains_key(&group_kind(&fallback)) => {
+            let mut o = fallback;
+            if crds[&group_kind(&o)] && o.namespace.is_none() {
+                o.namespace = Some(t.default_namespace.clone());
+            }
+            let b = body(obj, commit, app);
+            let mut st = step(o, Action::Create);
+            st.diff = yaml_diff(&st.object.label(), None, Some(&b));
+            st.body = Some(b);
+            return st;
+        }
         Err(e) => {
             let mut st = step(fallback, Action::Error);
             st.message = Some(e);
@@ -222,20 +259,25 @@ async fn plan_one(t: &Target, obj: &Value, commit: &str, app: &str) -> Step {
     st
 }
 
+async fn placed(t: &Target, o: &Manifest, commit: &str, app: &str, crds: &NewKinds) -> Step {
+    let mut st = plan_one(t, &o.obj, commit, app, crds).await;
+    st.file = Some(o.file.clone());
+    st.line = Some(o.line);
+    st
+}
+
 /// The plan of `m` (a commit's manifests) against the cluster, in apply order, with
 /// prune candidates: objects sextant applied for this app that git no longer has.
 pub async fn plan(t: &Target, m: &Manifests, path: &str, app: &str) -> Plan {
     let mut objs: Vec<_> = m.objects.iter().collect();
     objs.sort_by_key(|o| rank(o.obj["kind"].as_str().unwrap_or_default()));
-    let steps: Vec<Step> = futures::stream::iter(objs.iter().map(|o| async {
-        let mut st = plan_one(t, &o.obj, &m.commit, app).await;
-        st.file = Some(o.file.clone());
-        st.line = Some(o.line);
-        st
-    }))
-    .buffered(8)
-    .collect()
-    .await;
+    let crds = new_kinds(m);
+    // Named futures, not closures: spawned tasks need them general over lifetimes.
+    let futures: Vec<_> = objs
+        .into_iter()
+        .map(|o| placed(t, o, &m.commit, app, &crds))
+        .collect();
+    let steps: Vec<Step> = futures::stream::iter(futures).buffered(8).collect().await;
     let mut plan = Plan {
         app: app.to_string(),
         commit: m.commit.clone(),

@@ -3,9 +3,10 @@ use super::format::clip;
 use super::theme::Theme;
 use super::{health_style, title};
 use crate::app::State;
-use crate::app::cluster::{Connection, Detail, Kind, KindStatus, age};
+use crate::app::cluster::{Connection, Detail, Key, Kind, KindStatus, age};
 use crate::app::msg::View;
 use crate::app::state::Pane;
+use crate::app::sync::Mark;
 use crate::app::tree::{Item, TreeLine};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -95,17 +96,33 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         );
         return;
     }
-    let rows: Vec<Row> = tree.iter().map(|l| line(s, theme, l)).collect();
-    let header =
-        Row::new(["NAME", "KIND", "READY", "RST", "AGE", "STATUS"]).style(theme.style("header"));
-    let widths = [
+    // The sync column appears once drift is known (a repository and a synced commit).
+    let synced = !s.sync.drift.is_empty();
+    let rows: Vec<Row> = tree
+        .iter()
+        .map(|l| {
+            let mut cells = line(s, theme, l);
+            if !synced && cells.len() == 7 {
+                cells.remove(5);
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let mut names = vec!["NAME", "KIND", "READY", "RST", "AGE", "SYNC", "STATUS"];
+    let mut widths = vec![
         Constraint::Min(20),
         Constraint::Length(6),
         Constraint::Length(8),
         Constraint::Length(3),
         Constraint::Length(4),
+        Constraint::Length(10),
         Constraint::Length(24),
     ];
+    if !synced {
+        names.remove(5);
+        widths.remove(5);
+    }
+    let header = Row::new(names).style(theme.style("header"));
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(if s.focus == Pane::Cluster {
@@ -119,8 +136,8 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     warnings(f, s, theme, warn_area);
 }
 
-/// One tree line: an object, a container or a note about a kind.
-fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
+/// One tree line's cells: an object, a container or a note about a kind.
+fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Vec<Cell<'a>> {
     let c = &s.cluster;
     let dim = theme.style("text.dim");
     let indent = "  ".repeat(l.depth as usize);
@@ -133,20 +150,21 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
     let health = health_style(theme, l.health);
     match &l.item {
         Item::Note(text) => {
-            return Row::new(vec![
+            return vec![
                 Cell::from(Span::styled(format!("{indent}  {}s", l.key.0.label()), dim)),
                 Cell::from(Span::styled(l.key.0.short(), dim)),
                 Cell::from(""),
                 Cell::from(""),
                 Cell::from(""),
+                Cell::from(""),
                 Cell::from(Span::styled(text.clone(), health)),
-            ]);
+            ];
         }
         Item::Container(i) => {
             let Some(ct) = row.and_then(|r| r.containers.get(*i)) else {
-                return Row::new(Vec::<Cell>::new());
+                return Vec::new();
             };
-            return Row::new(vec![
+            return vec![
                 Cell::from(Span::styled(
                     format!("{indent}  {}", ct.name),
                     theme.style("text"),
@@ -155,8 +173,9 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
                 Cell::from(if ct.ready { "ready" } else { "not ready" }),
                 Cell::from(ct.restarts.to_string()),
                 Cell::from(""),
+                Cell::from(""),
                 Cell::from(Span::styled(ct.state.clone(), health)),
-            ]);
+            ];
         }
         Item::Row => {}
     }
@@ -197,7 +216,7 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
         Some(r) if !r.detail.is_empty() => r.detail.clone(),
         _ => l.health.label().to_string(),
     };
-    Row::new(vec![
+    vec![
         Cell::from(Span::styled(name, theme.style("text"))),
         Cell::from(Span::styled(l.key.0.short(), dim)),
         Cell::from(ready),
@@ -210,8 +229,23 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Row<'a> {
             },
             dim,
         )),
+        sync_cell(s, theme, &l.key),
         Cell::from(Span::styled(clip(&status, 40), health)),
-    ])
+    ]
+}
+
+/// Whether git (at the synced commit) and the cluster agree on this object.
+fn sync_cell<'a>(s: &State, theme: &Theme, key: &Key) -> Cell<'a> {
+    let Some(d) = s.sync.mark(key) else {
+        return Cell::from("");
+    };
+    let token = match d.mark {
+        Mark::Synced => "status.ok",
+        Mark::Drifted => "status.warn",
+        Mark::Missing => "status.error",
+        Mark::NotInGit | Mark::Unknown => "status.unknown",
+    };
+    Cell::from(Span::styled(d.mark.label(), theme.style(token)))
 }
 
 /// The latest Warning events across the shown namespaces.

@@ -7,6 +7,7 @@ mod help;
 mod metrics;
 mod status;
 mod storage;
+mod sync;
 pub mod theme;
 
 use crate::app::State;
@@ -43,6 +44,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     status::draw(f, s, theme, bar);
     if s.help {
         help::draw(f, s, theme, keymap, main);
+    }
+    if let Some(p) = &s.sync.preview {
+        sync::preview(f, s, theme, p, main);
+    }
+    if let Some(d) = &s.sync.commit {
+        sync::commit(f, theme, d, main);
     }
     if let Some(c) = &s.confirm {
         help::confirm(f, theme, &c.intent, main);

@@ -106,8 +106,24 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
     spans.extend(dot(theme, "git", &s.git.link));
     spans.extend(dot(theme, "prom", &s.metrics.link));
     spans.extend(dot(theme, "px", &s.storage.link));
-    if !s.pending.is_empty() {
-        let what: Vec<&str> = s.pending.values().map(String::as_str).collect();
+    // The drift alert: git at the synced commit against the cluster.
+    let bg = bar.bg.unwrap_or_default();
+    let drift = match (&s.sync.drift_error, s.sync.drift_count()) {
+        (Some(_), _) => Some(("status.unknown", "drift ? ".to_string())),
+        (None, 0) if s.sync.drift.is_empty() => None,
+        (None, 0) => Some(("status.ok", "✓ in sync ".to_string())),
+        (None, n) => Some(("status.warn", format!("⚑ drift {n} "))),
+    };
+    if let Some((token, text)) = drift {
+        spans.push(Span::styled(text, theme.style(token).bg(bg)));
+    }
+    if !s.pending.is_empty() || s.sync.waiting.is_some() {
+        let what: Vec<&str> = s
+            .pending
+            .values()
+            .map(String::as_str)
+            .chain(s.sync.waiting.as_deref())
+            .collect();
         spans.push(Span::styled(
             format!("⟳ {} ", what.join(", ")),
             theme

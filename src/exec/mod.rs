@@ -3,7 +3,8 @@
 //! mode never builds, so no key binding can reach a mutation.
 use crate::app::Msg;
 use crate::app::cluster::Kind;
-use crate::app::msg::{ClusterEvent, Command, WriteIntent};
+use crate::app::msg::{ClusterEvent, Command, SyncEvent, WriteIntent};
+use crate::engine::target::Target;
 use crate::sources::git::GitRequest;
 use crate::sources::prometheus::View;
 use crate::sources::{self, objects};
@@ -17,7 +18,12 @@ use tokio::sync::mpsc::Sender;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+mod gitops;
+pub use gitops::GitOps;
+
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A sync waits for rollouts; a revert then plans.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
 pub const FIELD_MANAGER: &str = "sextant";
 
@@ -27,6 +33,7 @@ pub struct Handles {
     pub graph: watch::Sender<View>,
     pub storage: Arc<Notify>,
     pub kubeconfig: Option<PathBuf>,
+    pub gitops: GitOps,
 }
 
 /// The cluster connection of the moment: its client and its watchers, replaced
@@ -34,6 +41,8 @@ pub struct Handles {
 #[derive(Default)]
 pub struct ClusterSlot {
     pub client: Option<kube::Client>,
+    /// The engine's view of the same connection (discovery is cached in it).
+    target: Option<Arc<Target>>,
     watchers: Vec<JoinHandle<()>>,
 }
 
@@ -51,27 +60,37 @@ impl Writer {
 pub struct Executor {
     handles: Handles,
     cluster: Arc<Mutex<ClusterSlot>>,
-    writer: Option<Writer>,
+    writer: Option<Arc<Writer>>,
+    drift: Arc<Notify>,
     tx: Sender<Msg>,
 }
 
 impl Executor {
     pub fn new(handles: Handles, write: bool, tx: Sender<Msg>) -> Self {
-        let writer = Writer::grant(write);
+        let writer = Writer::grant(write).map(Arc::new);
+        let cluster: Arc<Mutex<ClusterSlot>> = Arc::default();
+        let drift = gitops::spawn_drift(handles.gitops.clone(), cluster.clone(), tx.clone());
         Executor {
             handles,
-            cluster: Arc::default(),
+            cluster,
             writer,
+            drift,
             tx,
         }
     }
 
     /// Uses a client connected elsewhere (tests), without watchers.
     pub fn with_client(self, client: kube::Client) -> Self {
-        self.cluster
+        let mut slot = self
+            .cluster
             .try_lock()
-            .expect("a new executor is not shared")
-            .client = Some(client);
+            .expect("a new executor is not shared");
+        slot.target = Some(Arc::new(Target::new(
+            client.clone(),
+            client.default_namespace().to_string(),
+        )));
+        slot.client = Some(client);
+        drop(slot);
         self
     }
 
@@ -96,6 +115,24 @@ impl Executor {
                 self.handles.graph.send_replace(Some((graph, width)));
             }
             Command::RefreshStorage => self.handles.storage.notify_one(),
+            Command::CheckDrift => self.drift.notify_one(),
+            Command::PlanSync { rev } => {
+                let (g, slot, tx) = (
+                    self.handles.gitops.clone(),
+                    self.cluster.clone(),
+                    self.tx.clone(),
+                );
+                tokio::spawn(async move { gitops::send_plan(&g, &slot, rev, &tx).await });
+            }
+            Command::ListChanges => {
+                let (g, tx) = (self.handles.gitops.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let files = gitops::changes(&g).await;
+                    let _ = tx.send(Msg::Sync(SyncEvent::Changes(files))).await;
+                });
+            }
+            // The UI loop runs the editor itself; nothing reaches here.
+            Command::Edit { .. } => {}
             Command::Fetch { key, view } => {
                 let (slot, tx) = (self.cluster.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -118,10 +155,11 @@ impl Executor {
                 });
             }
             Command::SwitchScope { context, scope } => {
-                let (slot, tx, kubeconfig) = (
+                let (slot, tx, kubeconfig, drift) = (
                     self.cluster.clone(),
                     self.tx.clone(),
                     self.handles.kubeconfig.clone(),
+                    self.drift.clone(),
                 );
                 tokio::spawn(async move {
                     let mut slot = slot.lock().await;
@@ -144,11 +182,15 @@ impl Executor {
                             };
                             let _ = tx.send(Msg::Cluster(ev)).await;
                             slot.watchers = sources::kube::spawn_watchers(&c, tx.clone());
+                            let ns = c.client.default_namespace().to_string();
+                            slot.target = Some(Arc::new(Target::new(c.client.clone(), ns)));
                             slot.client = Some(c.client);
+                            drift.notify_one();
                         }
                         Err(e) => {
                             tracing::warn!("cluster: {e}");
                             slot.client = None;
+                            slot.target = None;
                             let _ = tx.send(Msg::Cluster(ClusterEvent::ConfigFailed(e))).await;
                         }
                     }
@@ -156,26 +198,34 @@ impl Executor {
             }
             Command::Write { id, intent } => {
                 let tx = self.tx.clone();
-                let Some(Writer(())) = &self.writer else {
+                let Some(writer) = self.writer.clone() else {
                     let _ = tx.try_send(Msg::Done(
                         id,
                         Err("read-only mode: this sextant cannot write".into()),
                     ));
                     return;
                 };
-                let slot = self.cluster.clone();
+                let (slot, g) = (self.cluster.clone(), self.handles.gitops.clone());
                 tokio::spawn(async move {
-                    let kube = slot.lock().await.client.clone();
                     let what = intent.describe();
-                    let result =
-                        match tokio::time::timeout(WRITE_TIMEOUT, write(kube, &intent)).await {
-                            Ok(Ok(())) => Ok(format!("{what}: done")),
-                            Ok(Err(e)) => Err(format!("{what} failed: {e}")),
-                            Err(_) => Err(format!(
-                                "{what}: no answer within {}s",
-                                WRITE_TIMEOUT.as_secs()
-                            )),
-                        };
+                    let work = async {
+                        match &intent {
+                            WriteIntent::Restart { .. } => {
+                                let kube = slot.lock().await.client.clone();
+                                write(kube, &intent).await.map(|()| format!("{what}: done"))
+                            }
+                            _ => gitops::write(&g, &slot, writer, id, &intent, &tx).await,
+                        }
+                    };
+                    let limit = match intent {
+                        WriteIntent::Restart { .. } => WRITE_TIMEOUT,
+                        _ => SYNC_TIMEOUT,
+                    };
+                    let result = match tokio::time::timeout(limit, work).await {
+                        Ok(Ok(done)) => Ok(done),
+                        Ok(Err(e)) => Err(format!("{what} failed: {e}")),
+                        Err(_) => Err(format!("{what}: no answer within {}s", limit.as_secs())),
+                    };
                     tracing::info!(target: "audit", %what, ok = result.is_ok(), "write");
                     let _ = tx.send(Msg::Done(id, result)).await;
                 });
@@ -216,5 +266,6 @@ async fn write(kube: Option<kube::Client>, intent: &WriteIntent) -> Result<(), S
             };
             r.map_err(|e| crate::sources::kube::one_line(&e))
         }
+        _ => unreachable!("GitOps writes run in exec::gitops"),
     }
 }

@@ -1,0 +1,355 @@
+//! GitOps in the TUI: drift marks for the cluster pane, the sync preview (a plan
+//! shown whole before anything is applied), its progress, and the commit dialog.
+use super::cluster::{Key, Kind};
+use super::msg::{ClusterEvent, Command, SyncEvent, WriteIntent};
+use super::state::{Entry, State};
+use crate::engine::plan::{Action, Plan};
+use crossterm::event::{KeyCode, KeyEvent};
+use std::collections::BTreeMap;
+
+/// An object's place between git (at the synced commit) and the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Synced,
+    Drifted,
+    /// In git, not in the cluster.
+    Missing,
+    /// Applied by sextant, gone from git.
+    NotInGit,
+    Unknown,
+}
+
+impl Mark {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::Synced => "synced",
+            Mark::Drifted => "drifted",
+            Mark::Missing => "missing",
+            Mark::NotInGit => "not in git",
+            Mark::Unknown => "unknown",
+        }
+    }
+
+    pub fn of(a: Action) -> Mark {
+        match a {
+            Action::Unchanged => Mark::Synced,
+            Action::Update | Action::Conflict => Mark::Drifted,
+            Action::Create => Mark::Missing,
+            Action::Prune => Mark::NotInGit,
+            Action::Error => Mark::Unknown,
+        }
+    }
+}
+
+/// The API kind of a cluster pane kind.
+pub fn api_kind(k: Kind) -> &'static str {
+    match k {
+        Kind::Pvc => "PersistentVolumeClaim",
+        Kind::Pv => "PersistentVolume",
+        k => k.label(),
+    }
+}
+
+/// Drift of one object: the key the cluster pane uses, its mark and what differs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drift {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub mark: Mark,
+    pub changes: Vec<String>,
+}
+
+impl Drift {
+    /// From the plan of the synced commit.
+    pub fn from_plan(p: &Plan) -> Vec<Drift> {
+        p.steps
+            .iter()
+            .map(|s| Drift {
+                kind: s.object.kind.clone(),
+                namespace: s.object.namespace.clone().unwrap_or_default(),
+                name: s.object.name.clone(),
+                mark: Mark::of(s.action),
+                changes: s.changes.iter().map(|c| c.describe()).collect(),
+            })
+            .collect()
+    }
+}
+
+/// A plan on screen: the user reads it, then applies, forces or cancels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    pub plan: Plan,
+    pub scroll: usize,
+    pub prune: bool,
+    /// The sync's id once applied; its progress lines follow.
+    pub running: Option<u64>,
+    pub log: Vec<String>,
+    pub finished: Option<Result<String, String>>,
+}
+
+/// `c`: the files to commit and the message being typed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommitDialog {
+    pub files: Vec<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SyncState {
+    /// (API kind, namespace, name) → drift, for every object in git at the synced commit.
+    pub drift: BTreeMap<(String, String, String), Drift>,
+    /// Why drift is unknown, when it is.
+    pub drift_error: Option<String>,
+    pub preview: Option<Preview>,
+    pub commit: Option<CommitDialog>,
+    /// A plan or a file list asked for and not yet here.
+    pub waiting: Option<String>,
+}
+
+impl SyncState {
+    pub fn mark(&self, key: &Key) -> Option<&Drift> {
+        self.drift
+            .get(&(api_kind(key.0).to_string(), key.1.clone(), key.2.clone()))
+    }
+
+    /// Objects that are not synced.
+    pub fn drift_count(&self) -> usize {
+        self.drift
+            .values()
+            .filter(|d| d.mark != Mark::Synced)
+            .count()
+    }
+
+    pub fn set_drift(&mut self, d: Result<Vec<Drift>, String>) {
+        match d {
+            Ok(rows) => {
+                self.drift_error = None;
+                self.drift = rows
+                    .into_iter()
+                    .map(|d| ((d.kind.clone(), d.namespace.clone(), d.name.clone()), d))
+                    .collect();
+            }
+            Err(e) => self.drift_error = Some(e),
+        }
+    }
+
+    /// Whether a change to this cluster row can change drift.
+    pub fn tracks(&self, key: &Key) -> bool {
+        self.mark(key).is_some()
+    }
+}
+
+/// Lines the preview shows: summary, then each change with its diff, then errors.
+pub fn preview_lines(p: &Preview) -> Vec<String> {
+    let plan = &p.plan;
+    let mut out = vec![plan.summary(), String::new()];
+    for s in plan.steps.iter().filter(|s| s.action != Action::Unchanged) {
+        let at = match (&s.file, s.line) {
+            (Some(f), Some(l)) => format!("  ({f}:{l})"),
+            _ => String::new(),
+        };
+        let what = match s.action {
+            Action::Prune if !p.prune => "not in git (kept: prune is off)",
+            Action::Prune => "PRUNE (delete)",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Conflict => "CONFLICT",
+            Action::Error => "error",
+            Action::Unchanged => "unchanged",
+        };
+        out.push(format!("{what} {}{at}", s.object));
+        if let Some(m) = &s.message {
+            out.push(format!("  {m}"));
+        }
+        out.extend(s.diff.lines().map(String::from));
+        out.push(String::new());
+    }
+    out.extend(plan.errors.iter().map(|e| format!("unreadable {e}")));
+    if !p.log.is_empty() {
+        out.push(String::new());
+        out.push("progress".into());
+        out.extend(p.log.iter().map(|l| format!("  {l}")));
+    }
+    if let Some(r) = &p.finished {
+        out.push(match r {
+            Ok(s) => format!("done: {s}"),
+            Err(e) => format!("failed: {e}"),
+        });
+    }
+    out
+}
+
+/// Keys while a preview is open. Returns the write to run, if the user chose one.
+pub fn preview_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
+    let p = state.sync.preview.as_mut()?;
+    let len = preview_lines(p).len();
+    let page = 10;
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => p.scroll = (p.scroll + 1).min(len.saturating_sub(1)),
+        KeyCode::Char('k') | KeyCode::Up => p.scroll = p.scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => {
+            p.scroll = (p.scroll + page).min(len.saturating_sub(1))
+        }
+        KeyCode::PageUp => p.scroll = p.scroll.saturating_sub(page),
+        KeyCode::Char('g') | KeyCode::Home => p.scroll = 0,
+        KeyCode::Char('G') | KeyCode::End => p.scroll = len.saturating_sub(1),
+        KeyCode::Char('p') if p.running.is_none() => p.prune = !p.prune,
+        KeyCode::Char('y') | KeyCode::Char('f') if p.running.is_none() && p.finished.is_none() => {
+            return Some(WriteIntent::Sync {
+                plan: Box::new(p.plan.clone()),
+                prune: p.prune,
+                force: key.code == KeyCode::Char('f'),
+            });
+        }
+        // A running sync keeps its window; it cannot be cancelled half way.
+        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('n') if p.running.is_none() => {
+            state.sync.preview = None;
+        }
+        _ => {}
+    }
+    None
+}
+
+/// Keys while the commit dialog is open: typing the message, Enter commits.
+pub fn commit_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
+    let d = state.sync.commit.as_mut()?;
+    match key.code {
+        KeyCode::Esc => state.sync.commit = None,
+        KeyCode::Enter if !d.message.trim().is_empty() => {
+            let intent = WriteIntent::Commit {
+                files: d.files.clone(),
+                message: d.message.trim().to_string(),
+            };
+            state.sync.commit = None;
+            return Some(intent);
+        }
+        KeyCode::Backspace => {
+            d.message.pop();
+        }
+        KeyCode::Char(c) => d.message.push(c),
+        _ => {}
+    }
+    None
+}
+
+/// The revision `s` syncs: the selected commit in the git pane, else HEAD.
+pub fn sync_target(state: &State) -> String {
+    match state.git.entry(state.git.selected) {
+        Some(Entry::Commit(c)) => c.id.clone(),
+        _ => "HEAD".into(),
+    }
+}
+
+/// Asks for a plan; the preview opens when it arrives.
+pub fn ask_plan(state: &mut State, rev: String, out: &mut Vec<Command>) {
+    state.sync.waiting = Some(format!("planning a sync of {}", short(&rev)));
+    out.push(Command::PlanSync { rev });
+}
+
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(8)]
+}
+
+/// `r` on a commit: confirm, then the executor reverts it and plans the result.
+pub fn ask_rollback(state: &mut State) {
+    match state.git.entry(state.git.selected) {
+        Some(Entry::Commit(c)) => {
+            state.confirm = Some(super::state::Confirm {
+                intent: WriteIntent::Revert {
+                    sha: c.id.clone(),
+                    subject: c.summary.clone(),
+                },
+            })
+        }
+        _ => {
+            state.flash = Some((
+                false,
+                "select a commit in the git pane to roll it back".into(),
+            ))
+        }
+    }
+}
+
+pub fn event(state: &mut State, ev: SyncEvent, out: &mut Vec<Command>) {
+    let s = &mut state.sync;
+    match ev {
+        SyncEvent::Planned { rev, result } => {
+            s.waiting = None;
+            state.dirty = true;
+            match result {
+                Ok(plan) => {
+                    s.preview = Some(Preview {
+                        plan: *plan,
+                        scroll: 0,
+                        prune: false,
+                        running: None,
+                        log: Vec::new(),
+                        finished: None,
+                    })
+                }
+                Err(e) => state.flash = Some((false, format!("cannot plan {}: {e}", short(&rev)))),
+            }
+        }
+        SyncEvent::Progress(id, line) => {
+            if let Some(p) = s.preview.as_mut().filter(|p| p.running == Some(id)) {
+                p.log.push(line);
+                // Follow the log while it grows.
+                p.scroll = preview_lines(p).len().saturating_sub(1);
+                state.dirty = true;
+            }
+        }
+        SyncEvent::Drift(d) => {
+            let before = (s.drift.clone(), s.drift_error.clone());
+            s.set_drift(d);
+            if (s.drift.clone(), s.drift_error.clone()) != before {
+                state.dirty = true;
+            }
+        }
+        SyncEvent::Changes(files) => {
+            s.waiting = None;
+            state.dirty = true;
+            match files {
+                Ok(f) if f.is_empty() => {
+                    state.flash =
+                        Some((true, "nothing to commit: the working tree is clean".into()))
+                }
+                Ok(files) => {
+                    s.commit = Some(CommitDialog {
+                        files,
+                        message: String::new(),
+                    })
+                }
+                Err(e) => state.flash = Some((false, e)),
+            }
+        }
+    }
+    let _ = out;
+}
+
+/// A write finished: a sync's preview shows how, and drift is checked again.
+pub fn done(state: &mut State, id: u64, result: &Result<String, String>, out: &mut Vec<Command>) {
+    if let Some(p) = state
+        .sync
+        .preview
+        .as_mut()
+        .filter(|p| p.running == Some(id))
+    {
+        p.running = None;
+        p.finished = Some(result.clone());
+        p.scroll = preview_lines(p).len().saturating_sub(1);
+        out.push(Command::CheckDrift);
+    }
+}
+
+/// Whether a cluster event can change drift: an object that git has changed.
+pub fn affects_drift(state: &State, ev: &ClusterEvent) -> bool {
+    match ev {
+        ClusterEvent::Applied(row) => state.sync.tracks(&row.key()),
+        ClusterEvent::Deleted(kind, ns, name) => {
+            state.sync.tracks(&(*kind, ns.clone(), name.clone()))
+        }
+        ClusterEvent::Listed(..) => !state.sync.drift.is_empty(),
+        _ => false,
+    }
+}

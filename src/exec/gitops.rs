@@ -1,0 +1,170 @@
+//! The executor's GitOps commands: plans for the preview, drift, and the writes
+//! (sync, revert, commit, push). Git work runs on blocking threads, cluster work on
+//! the runtime; everything reports back as messages.
+use super::{ClusterSlot, Writer};
+use crate::app::Msg;
+use crate::app::msg::{GitEvent, SyncEvent, WriteIntent};
+use crate::app::sync::Drift;
+use crate::engine::plan::{Plan, plan};
+use crate::engine::sync::{self, Options};
+use crate::engine::target::Target;
+use crate::engine::{gitops, manifests};
+use git2::Repository;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::Sender;
+use tokio::sync::{Mutex, Notify};
+
+/// Where the manifests are and which app they make.
+#[derive(Clone, Debug, Default)]
+pub struct GitOps {
+    pub repo: Option<PathBuf>,
+    pub path: String,
+    pub app: String,
+}
+
+/// How long a sync may wait for workloads to roll out.
+const ROLLOUT_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn open(repo: &Option<PathBuf>) -> Result<Repository, String> {
+    let dir = repo.as_ref().ok_or("no repository: pass --repo")?;
+    Repository::discover(dir).map_err(|e| format!("{}: {}", dir.display(), e.message()))
+}
+
+/// Runs git work off the runtime's threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("git task failed: {e}"))?
+}
+
+async fn target(slot: &Arc<Mutex<ClusterSlot>>) -> Result<Arc<Target>, String> {
+    slot.lock()
+        .await
+        .target
+        .clone()
+        .ok_or_else(|| "not connected to a cluster".to_string())
+}
+
+/// The plan of a sync of `rev` against the cluster.
+pub async fn plan_at(g: &GitOps, t: &Target, rev: &str) -> Result<Plan, String> {
+    let (repo, path, rev) = (g.repo.clone(), g.path.clone(), rev.to_string());
+    let m = blocking(move || manifests::read(&open(&repo)?, &rev, &path)).await?;
+    Ok(plan(t, &m, &g.path, &g.app).await)
+}
+
+pub async fn send_plan(g: &GitOps, slot: &Arc<Mutex<ClusterSlot>>, rev: String, tx: &Sender<Msg>) {
+    let result = match target(slot).await {
+        Ok(t) => plan_at(g, &t, &rev).await.map(Box::new),
+        Err(e) => Err(e),
+    };
+    let _ = tx.send(Msg::Sync(SyncEvent::Planned { rev, result })).await;
+}
+
+/// Drift is the plan of the synced commit: recomputed when asked, coalescing asks
+/// that arrive while one runs. The record read on the way feeds the git pane.
+pub fn spawn_drift(g: GitOps, slot: Arc<Mutex<ClusterSlot>>, tx: Sender<Msg>) -> Arc<Notify> {
+    let wake = Arc::new(Notify::new());
+    let w = wake.clone();
+    tokio::spawn(async move {
+        loop {
+            w.notified().await;
+            // Let a burst of cluster events settle into one check.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let Ok(t) = target(&slot).await else { continue };
+            let drift = match sync::read_record(&t, &g.app).await {
+                Ok(record) => {
+                    let commit = record.as_ref().map(|r| r.commit.clone());
+                    if tx.send(Msg::Git(GitEvent::Synced(record))).await.is_err() {
+                        return;
+                    }
+                    match commit {
+                        None => Ok(Vec::new()),
+                        Some(c) if g.repo.is_some() => plan_at(&g, &t, &c)
+                            .await
+                            .map(|p| Drift::from_plan(&p))
+                            .map_err(|e| format!("synced commit {}: {e}", &c[..c.len().min(8)])),
+                        Some(_) => Err("no repository to compare with".into()),
+                    }
+                }
+                Err(e) => Err(format!("sync record: {e}")),
+            };
+            if tx.send(Msg::Sync(SyncEvent::Drift(drift))).await.is_err() {
+                return;
+            }
+        }
+    });
+    wake
+}
+
+/// The GitOps writes. Ok is the line the status bar shows.
+pub async fn write(
+    g: &GitOps,
+    slot: &Arc<Mutex<ClusterSlot>>,
+    w: Arc<Writer>,
+    id: u64,
+    intent: &WriteIntent,
+    tx: &Sender<Msg>,
+) -> Result<String, String> {
+    match intent {
+        WriteIntent::Sync { plan, prune, force } => {
+            let t = target(slot).await?;
+            let repo = g.repo.clone();
+            let synced_by = blocking(move || Ok(gitops::identity(&open(&repo)?))).await?;
+            let opts = Options {
+                prune: *prune,
+                force_conflicts: *force,
+                timeout: ROLLOUT_TIMEOUT,
+                synced_by,
+            };
+            let ptx = tx.clone();
+            let progress = move |line: String| {
+                let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
+            };
+            let r = sync::execute(&t, &w, plan, &opts, &progress).await;
+            let sha = &plan.commit[..plan.commit.len().min(8)];
+            if r.complete() {
+                Ok(format!("synced {sha}"))
+            } else {
+                let failed = r.outcomes.iter().filter(|o| !o.ok).count();
+                let slow = r.rollouts.iter().filter(|x| !x.1).count();
+                Err(format!(
+                    "sync of {sha} incomplete: {failed} objects not applied, {slow} rollouts not done"
+                ))
+            }
+        }
+        WriteIntent::Revert { sha, .. } => {
+            let (repo, sha2) = (g.repo.clone(), sha.clone());
+            let w2 = w.clone();
+            let new = blocking(move || gitops::revert(&open(&repo)?, &w2, &sha2)).await?;
+            // The preview of the revert's sync follows; applying it is another yes.
+            let (g, slot, tx) = (g.clone(), slot.clone(), tx.clone());
+            let rev = new.clone();
+            tokio::spawn(async move { send_plan(&g, &slot, rev, &tx).await });
+            Ok(format!(
+                "committed {} reverting {}",
+                &new[..8],
+                &sha[..sha.len().min(8)]
+            ))
+        }
+        WriteIntent::Commit { files, message } => {
+            let (repo, files, message) = (g.repo.clone(), files.clone(), message.clone());
+            let sha = blocking(move || gitops::commit(&open(&repo)?, &w, &files, &message)).await?;
+            Ok(format!("committed {}", &sha[..8]))
+        }
+        WriteIntent::Push => {
+            let repo = g.repo.clone();
+            blocking(move || gitops::push(&open(&repo)?, &w)).await
+        }
+        WriteIntent::Restart { .. } => unreachable!("restart is a cluster write"),
+    }
+}
+
+/// The working tree's changed files, for the commit dialog.
+pub async fn changes(g: &GitOps) -> Result<Vec<String>, String> {
+    let repo = g.repo.clone();
+    blocking(move || gitops::changed_files(&open(&repo)?)).await
+}
