@@ -83,10 +83,66 @@ impl FieldChange {
 
 /// The fields where `git` and `live` differ, after normalising both. Lists of named
 /// items (containers, ports, env) are matched by name, so a reorder reads as such.
+/// A Secret's values are never returned, only where they differ.
 pub fn changes(git: &Value, live: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     walk("", &normalize(git), &normalize(live), &mut out);
+    if is_secret(git) || is_secret(live) {
+        for c in &mut out {
+            if c.path.starts_with("data") || c.path.starts_with("stringData") {
+                let hide = |v: &mut Option<Value>| {
+                    if v.is_some() {
+                        *v = Some(Value::String(REDACTED.into()));
+                    }
+                };
+                hide(&mut c.git);
+                hide(&mut c.live);
+            }
+        }
+    }
     out
+}
+
+const REDACTED: &str = "(redacted)";
+
+fn is_secret(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("Secret")
+}
+
+/// Both sides of a Secret with every value replaced; a value git changes is marked,
+/// so a diff still shows which keys a sync would change.
+fn redact_pair(live: Option<&Value>, git: Option<&Value>) -> (Option<Value>, Option<Value>) {
+    let (mut l, mut g) = (live.cloned(), git.cloned());
+    for section in ["data", "stringData"] {
+        let theirs = l.as_ref().and_then(|v| v.get(section)).cloned();
+        if let Some(map) = g
+            .as_mut()
+            .and_then(|v| v.get_mut(section))
+            .and_then(Value::as_object_mut)
+        {
+            for (k, v) in map.iter_mut() {
+                let same = theirs.as_ref().and_then(|t| t.get(k)) == Some(v);
+                *v = Value::String(
+                    if same {
+                        REDACTED
+                    } else {
+                        "(redacted, changed)"
+                    }
+                    .into(),
+                );
+            }
+        }
+        if let Some(map) = l
+            .as_mut()
+            .and_then(|v| v.get_mut(section))
+            .and_then(Value::as_object_mut)
+        {
+            for v in map.values_mut() {
+                *v = Value::String(REDACTED.into());
+            }
+        }
+    }
+    (l, g)
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -173,6 +229,14 @@ fn walk(path: &str, git: &Value, live: &Value, out: &mut Vec<FieldChange>) {
 
 /// A unified diff of the normalised YAML, cluster first: what applying git would do.
 pub fn yaml_diff(label: &str, live: Option<&Value>, git: Option<&Value>) -> String {
+    if live.is_some_and(is_secret) || git.is_some_and(is_secret) {
+        let (l, g) = redact_pair(live, git);
+        return plain_diff(label, l.as_ref(), g.as_ref());
+    }
+    plain_diff(label, live, git)
+}
+
+fn plain_diff(label: &str, live: Option<&Value>, git: Option<&Value>) -> String {
     let text = |v: Option<&Value>| {
         v.map(|v| serde_yaml::to_string(&normalize(v)).unwrap_or_default())
             .unwrap_or_default()
@@ -279,6 +343,29 @@ mod tests {
         live["metadata"]["labels"]["team"] = json!("x");
         let paths: Vec<String> = changes(&git, &live).into_iter().map(|c| c.path).collect();
         assert_eq!(paths, ["metadata.labels.team", "spec.args", "spec.paused"]);
+    }
+
+    #[test]
+    fn secret_values_never_leave_the_comparison() {
+        let secret = |pw: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                   "data": {"password": pw, "user": "YWRtaW4="}})
+        };
+        let (git, live) = (secret("bmV3LXB3"), secret("b2xkLXB3"));
+        let c = changes(&git, &live);
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c[0].describe(),
+            "data.password: git (redacted) / cluster (redacted)"
+        );
+        let d = yaml_diff("v1/Secret/db", Some(&live), Some(&git));
+        for value in ["bmV3LXB3", "b2xkLXB3", "YWRtaW4="] {
+            assert!(!d.contains(value), "{d}");
+        }
+        assert!(d.contains("+  password: (redacted, changed)"), "{d}");
+        assert!(d.contains(" user: (redacted)"), "{d}");
+        let created = yaml_diff("v1/Secret/db", None, Some(&git));
+        assert!(created.contains("+  password: (redacted, changed)") && !created.contains("bmV3"));
     }
 
     #[test]
