@@ -452,6 +452,10 @@ async fn the_command_line_reports_plans_and_read_only_refuses_writes() {
     let f = Fixture::new("eng-cli").await;
     f.write("ns.yaml", NAMESPACE);
     f.write("config.yaml", CONFIG);
+    f.write(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: NS\nstringData:\n  password: s3cr3t-value\n",
+    );
     let first = f.commit("Config");
 
     let (code, out, err) = cli(&f, &["status", "-o", "json"]);
@@ -466,6 +470,15 @@ async fn the_command_line_reports_plans_and_read_only_refuses_writes() {
         out.contains("Create ConfigMap") && out.contains("+kind: ConfigMap"),
         "{out}"
     );
+    // A Secret's value is in no output, plain or base64.
+    let (_, json_out, _) = cli(&f, &["diff", "-o", "json"]);
+    assert!(out.contains("Create Secret"), "{out}");
+    for text in [&out, &json_out] {
+        assert!(
+            !text.contains("s3cr3t-value") && !text.contains("czNjcjN0LXZhbHVl"),
+            "{text}"
+        );
+    }
 
     // Read-only: sync and roll back are refused, and nothing changed.
     let (code, _, err) = cli(&f, &["--read-only", "sync", "--yes"]);
@@ -491,7 +504,7 @@ async fn the_command_line_reports_plans_and_read_only_refuses_writes() {
     let (code, out, _) = cli(&f, &["status"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("0 drifted, 0 missing, 0 not in git, 2 synced"),
+        out.contains("0 drifted, 0 missing, 0 not in git, 3 synced"),
         "{out}"
     );
     assert_eq!(cli(&f, &["diff"]).0, 0);
