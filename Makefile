@@ -53,6 +53,7 @@ test: kube build-testenv
 bench: kube build build-testenv
 	@devenv/bench.sh
 	@devenv/bench-scale.sh
+	@devenv/bench-git.sh
 
 bench-quick: kube build build-testenv
 	@devenv/bench.sh

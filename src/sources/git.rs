@@ -5,7 +5,8 @@ use crate::app::diff::{Diff, DiffTarget, declares_stateful, is_yaml};
 use crate::app::msg::GitEvent;
 use crate::app::state::{CommitRow, RepoInfo};
 use crate::app::update::PAGE;
-use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository, Sort};
+use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository};
+use std::collections::{BinaryHeap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -88,6 +89,42 @@ fn touches_stateful(repo: &Repository, diff: &git2::Diff) -> bool {
     })
 }
 
+/// HEAD's history newest first by commit time, as `git log` shows it, one commit at a
+/// time. libgit2's own time sort reads the whole history first (600 ms before the
+/// first commit of a 100,000-commit repository); this reads only what is shown.
+struct TimeWalk<'r> {
+    repo: &'r Repository,
+    queue: BinaryHeap<(i64, Oid)>,
+    queued: HashSet<Oid>,
+}
+
+impl<'r> TimeWalk<'r> {
+    fn from_head(repo: &'r Repository) -> Option<TimeWalk<'r>> {
+        let head = repo.head().ok()?.peel_to_commit().ok()?;
+        let mut walk = TimeWalk {
+            repo,
+            queue: BinaryHeap::new(),
+            queued: HashSet::new(),
+        };
+        walk.queued.insert(head.id());
+        walk.queue.push((head.time().seconds(), head.id()));
+        Some(walk)
+    }
+
+    fn next_commit(&mut self) -> Result<Option<git2::Commit<'r>>, git2::Error> {
+        let Some((_, oid)) = self.queue.pop() else {
+            return Ok(None);
+        };
+        let commit = self.repo.find_commit(oid)?;
+        for parent in commit.parents() {
+            if self.queued.insert(parent.id()) {
+                self.queue.push((parent.time().seconds(), parent.id()));
+            }
+        }
+        Ok(Some(commit))
+    }
+}
+
 /// `count` commits of HEAD's history starting at position `from`, newest first, only
 /// those touching `path` when given; and whether more follow.
 pub fn history(
@@ -96,16 +133,12 @@ pub fn history(
     from: usize,
     count: usize,
 ) -> Result<(Vec<CommitRow>, bool), String> {
-    let mut walk = repo.revwalk().map_err(msg)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-        .map_err(msg)?;
-    if walk.push_head().is_err() {
+    let Some(mut walk) = TimeWalk::from_head(repo) else {
         return Ok((Vec::new(), false)); // an empty repository
-    }
+    };
     let mut out = Vec::with_capacity(count);
     let mut seen = 0usize;
-    for oid in walk {
-        let commit = repo.find_commit(oid.map_err(msg)?).map_err(msg)?;
+    while let Some(commit) = walk.next_commit().map_err(msg)? {
         let diff = if pathspec(path).is_some() {
             let diff = commit_diff(repo, &commit, path).map_err(msg)?;
             if diff.deltas().len() == 0 {
