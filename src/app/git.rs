@@ -16,8 +16,8 @@ pub(super) fn event(state: &mut State, ev: GitEvent) {
                 g.commits.clear();
                 g.selected = 0;
             }
+            // Up only with its first page: the first complete frame shows history.
             g.repo = Some(info);
-            g.link = Link::Up;
         }
         GitEvent::Page {
             from,

@@ -4,11 +4,16 @@
 use super::cluster::{Connection, Health, Kind, KindStatus, ObjRow};
 use super::diff::{Diff, DiffTarget};
 use super::keymap::Keymap;
-use super::msg::{ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, WriteIntent};
+use super::msg::{
+    ClusterEvent, Command, GitEvent, MetricsEvent, Msg, StorageEvent, SyncEvent, WriteIntent,
+};
 use super::state::{CommitRow, Link, Pane, PxCluster, RepoInfo, Series, VolumeRow};
+use super::sync::{Drift, Mark, preview_lines};
 use super::update::PAGE;
 use super::{State, update};
 use crate::config::{GraphSpec, Unit};
+use crate::engine::plan::{Action as PlanAction, Plan, Step};
+use crate::engine::target::ObjRef;
 use crate::sources::rows;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde::Deserialize;
@@ -1042,7 +1047,7 @@ fn a_new_head_resets_the_history_and_the_same_head_keeps_it() {
     assert!(h.state.git.commits.is_empty());
     assert_eq!(h.state.git.selected, 0);
     assert_eq!(h.state.git.repo.as_ref().unwrap().head, "def456");
-    assert_eq!(h.state.git.link, Link::Up);
+    assert_eq!(h.state.git.link, Link::Up, "up since the first page");
 }
 
 // ── Metrics ──────────────────────────────────────────────────────────────────
@@ -1666,6 +1671,19 @@ fn diff_arrives(target: DiffTarget, text: &str) -> Msg {
 }
 
 #[test]
+fn the_git_pane_is_complete_with_its_first_page_not_its_head() {
+    let mut h = Harness::new(false, 0);
+    h.quietly([Msg::Git(GitEvent::Opened(repo("abc123")))]);
+    assert_eq!(h.state.git.link, Link::Connecting);
+    h.quietly([Msg::Git(GitEvent::Page {
+        from: 0,
+        commits: Vec::new(),
+        more: false,
+    })]);
+    assert_eq!(h.state.git.link, Link::Up, "an empty history is an answer");
+}
+
+#[test]
 fn the_synced_commit_is_found_when_its_page_arrives_or_when_it_is_recorded() {
     let mut h = Harness::new(false, 0);
     let id = |i: usize| format!("{i:040x}");
@@ -1862,4 +1880,603 @@ fn side_by_side_scrolls_by_rows_and_w_keeps_the_place() {
     // G: the last screenful (47 rows of 601) starts at file 90's hunk header.
     h.quietly([ch('w'), ch('G')]);
     assert_eq!(top(&h), 101 + 90 * 6 + 3);
+}
+
+// ── GitOps: sync preview, drift, roll back, commit, push ─────────────────────
+
+const PLANNED: &str = "abcdef1234567890abcdef1234567890abcdef12";
+
+fn step(api_version: &str, kind: &str, name: &str, action: PlanAction, diff: &str) -> Step {
+    Step {
+        object: ObjRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: Some("shop".into()),
+            name: name.into(),
+        },
+        action,
+        file: Some(format!("apps/{name}.yaml")),
+        line: Some(1),
+        changes: Vec::new(),
+        diff: diff.into(),
+        message: None,
+        body: None,
+    }
+}
+
+/// A web image bump, a config map changed by hand, and a leftover to prune.
+fn plan() -> Plan {
+    let mut conflict = step(
+        "v1",
+        "ConfigMap",
+        "settings",
+        PlanAction::Conflict,
+        "-  level: debug\n+  level: info\n",
+    );
+    conflict.message = Some("conflict with \"ops-console\": .data.level".into());
+    Plan {
+        app: "shop".into(),
+        commit: PLANNED.into(),
+        path: "apps".into(),
+        steps: vec![
+            step(
+                "apps/v1",
+                "Deployment",
+                "web",
+                PlanAction::Update,
+                "-        image: web:1\n+        image: web:2\n",
+            ),
+            conflict,
+            step("v1", "ConfigMap", "old", PlanAction::Prune, "-data: {}\n"),
+            step("v1", "Service", "web", PlanAction::Unchanged, ""),
+        ],
+        errors: Vec::new(),
+    }
+}
+
+fn planned(p: Plan) -> Msg {
+    Msg::Sync(SyncEvent::Planned {
+        rev: p.commit.clone(),
+        result: Ok(Box::new(p)),
+    })
+}
+
+fn sync_intent(prune: bool, force: bool) -> WriteIntent {
+    WriteIntent::Sync {
+        plan: Box::new(plan()),
+        prune,
+        force,
+    }
+}
+
+/// A preview of `plan()` open in a harness with a repository and a cluster.
+fn previewing(read_only: bool) -> Harness {
+    let mut h = Harness::new(read_only, 0).with_cluster();
+    h.quietly([Msg::Git(GitEvent::Opened(repo("abc123"))), planned(plan())]);
+    assert!(h.state.sync.preview.is_some());
+    h
+}
+
+fn drift(kind: &str, name: &str, mark: Mark) -> Drift {
+    Drift {
+        kind: kind.into(),
+        namespace: "shop".into(),
+        name: name.into(),
+        mark,
+        changes: Vec::new(),
+    }
+}
+
+fn assert_refused(h: &Harness, what: &str) {
+    let (ok, text) = h
+        .state
+        .flash
+        .clone()
+        .unwrap_or_else(|| panic!("{what}: no flash"));
+    assert!(!ok, "{what}");
+    assert!(text.contains("read-only"), "{what}: {text}");
+}
+
+#[test]
+fn s_plans_head_outside_the_git_pane_and_waits_for_the_plan() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    assert_eq!(h.send(ch('s')), [Command::PlanSync { rev: "HEAD".into() }]);
+    assert_eq!(
+        h.state.sync.waiting.as_deref(),
+        Some("planning a sync of HEAD")
+    );
+    assert!(h.state.pending.is_empty(), "a plan is a read, not a write");
+
+    // With history loaded and a commit selected in the git pane, another pane still
+    // syncs HEAD: the selection only counts while the git pane has the focus.
+    let mut h = git_harness();
+    h.quietly([ch('j'), ch('j'), press(KeyCode::Tab)]);
+    assert_eq!(h.state.focus, Pane::Metrics);
+    assert_eq!(h.send(ch('s')), [Command::PlanSync { rev: "HEAD".into() }]);
+}
+
+#[test]
+fn s_in_the_git_pane_plans_the_selected_commit() {
+    let mut h = git_harness();
+    h.quietly([ch('j'), ch('j')]);
+    let sha = commits(0, 40)[2].id.clone();
+    assert_eq!(h.send(ch('s')), [Command::PlanSync { rev: sha.clone() }]);
+    assert_eq!(
+        h.state.sync.waiting,
+        Some(format!("planning a sync of {}", &sha[..8]))
+    );
+    // The working-tree entry is no commit: HEAD.
+    let mut h = git_harness();
+    h.quietly([Msg::Git(GitEvent::WorkTree(3))]);
+    assert_eq!(h.state.git.selected, 0);
+    assert_eq!(h.send(ch('s')), [Command::PlanSync { rev: "HEAD".into() }]);
+}
+
+#[test]
+fn a_plan_opens_the_preview_and_a_failed_plan_flashes() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.send(ch('s'));
+    h.quietly([planned(plan())]);
+    let p = h.state.sync.preview.as_ref().expect("the preview is open");
+    assert_eq!(p.plan, plan());
+    assert_eq!((p.scroll, p.prune, p.running), (0, false, None));
+    assert!(p.log.is_empty() && p.finished.is_none());
+    assert_eq!(h.state.sync.waiting, None);
+
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.send(ch('s'));
+    h.quietly([Msg::Sync(SyncEvent::Planned {
+        rev: PLANNED.into(),
+        result: Err("manifests: apps/web.yaml:3: bad indent".into()),
+    })]);
+    assert!(h.state.sync.preview.is_none());
+    assert_eq!(h.state.sync.waiting, None);
+    assert_eq!(
+        h.state.flash,
+        Some((
+            false,
+            "cannot plan abcdef12: manifests: apps/web.yaml:3: bad indent".into()
+        ))
+    );
+}
+
+#[test]
+fn the_preview_takes_the_keys_and_scrolls_with_j_k_g_and_shift_g() {
+    let mut h = previewing(false);
+    let last = preview_lines(h.state.sync.preview.as_ref().unwrap()).len() - 1;
+    assert!(last > 5, "the plan needs more than a few lines");
+    let scroll = |h: &Harness| h.state.sync.preview.as_ref().unwrap().scroll;
+    h.quietly([ch('k')]);
+    assert_eq!(scroll(&h), 0, "k stops at the top");
+    h.quietly([ch('j'), ch('j'), press(KeyCode::Down)]);
+    assert_eq!(scroll(&h), 3);
+    h.quietly([ch('k')]);
+    assert_eq!(scroll(&h), 2);
+    h.quietly([ch('G')]);
+    assert_eq!(scroll(&h), last);
+    h.quietly([ch('j')]);
+    assert_eq!(scroll(&h), last, "j stops at the last line");
+    h.quietly([ch('g')]);
+    assert_eq!(scroll(&h), 0);
+    // Keys the panes would take do nothing under the preview.
+    let before = (h.state.focus, h.state.cluster.selected);
+    h.quietly([press(KeyCode::Tab), ch('s'), ch('c'), ch('P')]);
+    assert_eq!((h.state.focus, h.state.cluster.selected), before);
+    assert!(h.state.confirm.is_none() && h.state.sync.waiting.is_none());
+}
+
+#[test]
+fn p_toggles_prune_and_y_applies_the_plan_as_shown() {
+    let mut h = previewing(false);
+    h.quietly([ch('p')]);
+    assert!(h.state.sync.preview.as_ref().unwrap().prune);
+    h.quietly([ch('p'), ch('p')]);
+    assert_eq!(
+        h.send(ch('y')),
+        [Command::Write {
+            id: 1,
+            intent: sync_intent(true, false)
+        }]
+    );
+    let p = h.state.sync.preview.as_ref().unwrap();
+    assert_eq!(p.running, Some(1));
+    assert_eq!(
+        h.state.pending.get(&1).map(String::as_str),
+        Some("sync abcdef12")
+    );
+    // Running: no second apply, no prune change, and the window stays open.
+    h.quietly([
+        ch('y'),
+        ch('f'),
+        ch('p'),
+        press(KeyCode::Esc),
+        ch('q'),
+        ch('n'),
+    ]);
+    let p = h
+        .state
+        .sync
+        .preview
+        .as_ref()
+        .expect("a running sync keeps its window");
+    assert!(p.prune);
+    assert_eq!(p.running, Some(1));
+    assert!(!h.state.quit);
+}
+
+#[test]
+fn f_applies_taking_the_conflicting_fields() {
+    let mut h = previewing(false);
+    assert_eq!(
+        h.send(ch('f')),
+        [Command::Write {
+            id: 1,
+            intent: sync_intent(false, true)
+        }]
+    );
+    assert_eq!(h.state.sync.preview.as_ref().unwrap().running, Some(1));
+}
+
+#[test]
+fn esc_q_and_n_close_a_preview_that_is_not_running() {
+    for close in [press(KeyCode::Esc), ch('q'), ch('n')] {
+        let dbg = format!("{close:?}");
+        let mut h = previewing(false);
+        h.quietly([close]);
+        assert!(h.state.sync.preview.is_none(), "{dbg}");
+        assert!(!h.state.quit, "{dbg}: q closes the preview, not sextant");
+        assert!(h.state.pending.is_empty(), "{dbg}");
+    }
+}
+
+#[test]
+fn progress_of_the_running_sync_is_appended_and_other_ids_are_ignored() {
+    let mut h = previewing(false);
+    h.send(ch('y'));
+    // Before the sync runs, progress for nobody changes nothing.
+    h.quietly([
+        Msg::Sync(SyncEvent::Progress(
+            1,
+            "update Deployment shop/web: applied".into(),
+        )),
+        Msg::Sync(SyncEvent::Progress(2, "restart: not this window".into())),
+        Msg::Sync(SyncEvent::Progress(
+            1,
+            "rollout Deployment shop/web: done".into(),
+        )),
+    ]);
+    let p = h.state.sync.preview.as_ref().unwrap();
+    assert_eq!(
+        p.log,
+        [
+            "update Deployment shop/web: applied",
+            "rollout Deployment shop/web: done"
+        ]
+    );
+    assert_eq!(
+        p.scroll,
+        preview_lines(p).len() - 1,
+        "the window follows the log"
+    );
+    assert!(preview_lines(p).contains(&"  rollout Deployment shop/web: done".to_string()));
+}
+
+#[test]
+fn progress_without_a_running_sync_is_dropped() {
+    let mut h = previewing(false);
+    h.quietly([Msg::Sync(SyncEvent::Progress(1, "stray".into()))]);
+    assert!(h.state.sync.preview.as_ref().unwrap().log.is_empty());
+}
+
+#[test]
+fn done_finishes_its_sync_and_checks_drift_again() {
+    let mut h = previewing(false);
+    h.send(ch('y'));
+    // Another write's outcome: the sync keeps running and drift is not asked for.
+    assert_eq!(h.send(Msg::Done(7, Ok("push: done".into()))), []);
+    assert_eq!(h.state.sync.preview.as_ref().unwrap().running, Some(1));
+    assert_eq!(
+        h.send(Msg::Done(1, Ok("synced abcdef12".into()))),
+        [Command::CheckDrift]
+    );
+    let p = h.state.sync.preview.as_ref().expect("the result is shown");
+    assert_eq!(p.running, None);
+    assert_eq!(p.finished, Some(Ok("synced abcdef12".into())));
+    assert_eq!(p.scroll, preview_lines(p).len() - 1);
+    assert_eq!(preview_lines(p).last().unwrap(), "done: synced abcdef12");
+    assert!(h.state.pending.is_empty());
+    // Finished: y does not apply it twice; Esc closes.
+    assert_eq!(h.send(ch('y')), []);
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(h.state.sync.preview.is_none());
+
+    // A failed sync is shown as such, and drift is checked all the same.
+    let mut h = previewing(false);
+    h.send(ch('f'));
+    let failed = "sync abcdef12 failed: forbidden".to_string();
+    assert_eq!(
+        h.send(Msg::Done(1, Err(failed.clone()))),
+        [Command::CheckDrift]
+    );
+    let p = h.state.sync.preview.as_ref().unwrap();
+    assert_eq!(p.finished, Some(Err(failed.clone())));
+    assert_eq!(h.state.flash, Some((false, failed)));
+}
+
+#[test]
+fn read_only_refuses_every_gitops_key_before_asking() {
+    let base = || {
+        let mut h = Harness::new(true, 0).with_cluster();
+        h.quietly([
+            Msg::Git(GitEvent::Opened(repo("abc123"))),
+            Msg::Git(GitEvent::Page {
+                from: 0,
+                commits: commits(0, 5),
+                more: false,
+            }),
+        ]);
+        h
+    };
+    // (what, keys to get there, the key)
+    let cases: [(&str, Vec<Msg>, Msg); 6] = [
+        ("s in the cluster pane", vec![], ch('s')),
+        ("s in the git pane", vec![press(KeyCode::Tab)], ch('s')),
+        (
+            "r in the git pane",
+            vec![press(KeyCode::Tab), ch('j')],
+            ch('r'),
+        ),
+        ("c", vec![], ch('c')),
+        ("P", vec![], ch('P')),
+        ("e on a row", vec![ch('j')], ch('e')),
+    ];
+    for (what, before, key) in cases {
+        let mut h = base();
+        h.quietly(before);
+        assert_eq!(h.send(key), [], "{what}");
+        assert_refused(&h, what);
+        assert!(h.state.confirm.is_none(), "{what}");
+        assert!(h.state.sync.preview.is_none(), "{what}");
+        assert!(h.state.sync.commit.is_none(), "{what}");
+        assert!(h.state.sync.waiting.is_none(), "{what}");
+        assert!(h.state.pending.is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn read_only_refuses_y_and_f_in_a_preview_that_is_open_anyway() {
+    for key in ['y', 'f'] {
+        let mut h = previewing(true);
+        assert_eq!(h.send(ch(key)), [], "{key}");
+        assert_refused(&h, &key.to_string());
+        assert_eq!(h.state.sync.preview.as_ref().unwrap().running, None);
+        assert!(h.state.pending.is_empty());
+    }
+}
+
+#[test]
+fn r_in_the_git_pane_asks_to_roll_back_the_selected_commit() {
+    let mut h = git_harness();
+    h.quietly([ch('j'), ch('r')]);
+    let c = &commits(0, 40)[1];
+    let revert = WriteIntent::Revert {
+        sha: c.id.clone(),
+        subject: "commit 1".into(),
+    };
+    assert_eq!(h.state.confirm.as_ref().map(|c| &c.intent), Some(&revert));
+    assert!(h.state.pending.is_empty());
+    assert_eq!(
+        h.send(ch('y')),
+        [Command::Write {
+            id: 1,
+            intent: revert
+        }]
+    );
+    // The working tree is no commit to roll back.
+    let mut h = git_harness();
+    h.quietly([Msg::Git(GitEvent::WorkTree(1)), ch('r')]);
+    assert!(h.state.confirm.is_none());
+    let (ok, text) = h.state.flash.clone().unwrap();
+    assert!(!ok && text.contains("select a commit"), "{text}");
+}
+
+#[test]
+fn c_lists_the_changes_and_a_clean_tree_has_nothing_to_commit() {
+    let mut h = Harness::new(false, 0);
+    assert_eq!(h.send(ch('c')), [Command::ListChanges]);
+    assert_eq!(
+        h.state.sync.waiting.as_deref(),
+        Some("listing changed files")
+    );
+    h.quietly([Msg::Sync(SyncEvent::Changes(Ok(vec![])))]);
+    assert!(h.state.sync.commit.is_none());
+    assert_eq!(h.state.sync.waiting, None);
+    let (ok, text) = h.state.flash.clone().unwrap();
+    assert!(ok && text.starts_with("nothing to commit"), "{text}");
+
+    h.send(ch('c'));
+    h.quietly([Msg::Sync(SyncEvent::Changes(Err(
+        "/srv/gitops: not a repository".into(),
+    )))]);
+    assert!(h.state.sync.commit.is_none());
+    assert_eq!(
+        h.state.flash,
+        Some((false, "/srv/gitops: not a repository".into()))
+    );
+}
+
+#[test]
+fn the_commit_dialog_takes_a_message_and_enter_commits_it() {
+    let files = vec!["apps/web.yaml".to_string(), "apps/db.yaml".to_string()];
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.send(ch('c'));
+    h.quietly([Msg::Sync(SyncEvent::Changes(Ok(files.clone())))]);
+    let d = h.state.sync.commit.as_ref().expect("the dialog is open");
+    assert_eq!(d.files, files);
+    assert_eq!(d.message, "");
+    // No message, or only blanks: Enter does nothing.
+    h.quietly([press(KeyCode::Enter), ch(' '), press(KeyCode::Enter)]);
+    assert_eq!(h.state.sync.commit.as_ref().unwrap().message, " ");
+    h.quietly([press(KeyCode::Backspace)]);
+    // Letters that are keys elsewhere are typed (q does not quit, s does not sync).
+    let message = "quiet sync: Pods";
+    h.quietly(message.chars().map(ch));
+    assert!(!h.state.quit);
+    assert_eq!(h.state.sync.commit.as_ref().unwrap().message, message);
+    assert_eq!(
+        h.send(press(KeyCode::Enter)),
+        [Command::Write {
+            id: 1,
+            intent: WriteIntent::Commit {
+                files: files.clone(),
+                message: message.into()
+            }
+        }]
+    );
+    assert!(h.state.sync.commit.is_none());
+    assert_eq!(h.state.pending.get(&1).map(String::as_str), Some("commit"));
+
+    // Esc drops the dialog and its message.
+    h.send(ch('c'));
+    h.quietly([Msg::Sync(SyncEvent::Changes(Ok(files))), ch('x')]);
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(h.state.sync.commit.is_none());
+    assert_eq!(h.state.next_id, 2);
+}
+
+#[test]
+fn shift_p_asks_to_push_and_y_pushes() {
+    let mut h = Harness::new(false, 0);
+    h.quietly([ch('P')]);
+    assert_eq!(
+        h.state.confirm.as_ref().map(|c| &c.intent),
+        Some(&WriteIntent::Push)
+    );
+    assert_eq!(
+        h.send(ch('y')),
+        [Command::Write {
+            id: 1,
+            intent: WriteIntent::Push
+        }]
+    );
+}
+
+#[test]
+fn e_edits_the_selected_object_in_the_cluster_pane_only() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.select_web();
+    assert_eq!(
+        h.send(ch('e')),
+        [Command::Edit {
+            key: (Kind::Deployment, "shop".into(), "web".into())
+        }]
+    );
+    h.quietly([press(KeyCode::Tab), ch('e')]);
+}
+
+#[test]
+fn drift_sets_the_marks_and_the_count() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    assert_eq!(h.state.sync.drift_count(), 0);
+    h.quietly([Msg::Sync(SyncEvent::Drift(Ok(vec![
+        drift("Deployment", "web", Mark::Synced),
+        drift("StatefulSet", "db", Mark::Drifted),
+        drift("PersistentVolumeClaim", "data-db-0", Mark::Missing),
+    ])))]);
+    let mark = |h: &Harness, kind, name: &str| {
+        h.state
+            .sync
+            .mark(&(kind, "shop".into(), name.into()))
+            .map(|d| d.mark)
+    };
+    assert_eq!(mark(&h, Kind::Deployment, "web"), Some(Mark::Synced));
+    assert_eq!(mark(&h, Kind::StatefulSet, "db"), Some(Mark::Drifted));
+    assert_eq!(mark(&h, Kind::Pvc, "data-db-0"), Some(Mark::Missing));
+    assert_eq!(
+        mark(&h, Kind::Deployment, "db"),
+        None,
+        "kind is part of the key"
+    );
+    assert_eq!(h.state.sync.drift_count(), 2);
+
+    // A failed check keeps the last marks and says why.
+    h.quietly([Msg::Sync(SyncEvent::Drift(Err(
+        "sync record: forbidden".into()
+    )))]);
+    assert_eq!(
+        h.state.sync.drift_error.as_deref(),
+        Some("sync record: forbidden")
+    );
+    assert_eq!(mark(&h, Kind::StatefulSet, "db"), Some(Mark::Drifted));
+    // A new report replaces the old one whole.
+    let fixed = vec![drift("StatefulSet", "db", Mark::Synced)];
+    h.quietly([Msg::Sync(SyncEvent::Drift(Ok(fixed.clone())))]);
+    assert_eq!(h.state.sync.drift_error, None);
+    assert_eq!(h.state.sync.drift_count(), 0);
+    assert_eq!(mark(&h, Kind::Deployment, "web"), None);
+    // The same report again costs no frame.
+    h.state.dirty = false;
+    h.quietly([Msg::Sync(SyncEvent::Drift(Ok(fixed)))]);
+    assert!(!h.state.dirty);
+}
+
+#[test]
+fn a_change_to_a_tracked_object_checks_drift_and_others_do_not() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    let web = row(Kind::Deployment, "shop", "web");
+    // Nothing is tracked before drift is known.
+    h.quietly([Msg::Cluster(ClusterEvent::Applied(web.clone()))]);
+    h.quietly([Msg::Sync(SyncEvent::Drift(Ok(vec![
+        drift("Deployment", "web", Mark::Synced),
+        drift("PersistentVolumeClaim", "data-db-0", Mark::Synced),
+    ])))]);
+    assert_eq!(
+        h.send(Msg::Cluster(ClusterEvent::Applied(web))),
+        [Command::CheckDrift]
+    );
+    assert_eq!(
+        h.send(Msg::Cluster(ClusterEvent::Applied(row(
+            Kind::Pvc,
+            "shop",
+            "data-db-0"
+        )))),
+        [Command::CheckDrift]
+    );
+    for untracked in [
+        row(Kind::Deployment, "shop", "api"),
+        row(Kind::Deployment, "monitoring", "web"),
+        row(Kind::StatefulSet, "shop", "web"),
+        row(Kind::Pod, "shop", "web-7c9d8f6b5-x2x9q"),
+    ] {
+        let dbg = format!("{untracked:?}");
+        assert_eq!(
+            h.send(Msg::Cluster(ClusterEvent::Applied(untracked))),
+            [],
+            "{dbg}"
+        );
+    }
+    assert_eq!(
+        h.send(Msg::Cluster(ClusterEvent::Deleted(
+            Kind::Deployment,
+            "shop".into(),
+            "web".into()
+        ))),
+        [Command::CheckDrift]
+    );
+    assert_eq!(
+        h.send(Msg::Cluster(ClusterEvent::Deleted(
+            Kind::Pod,
+            "shop".into(),
+            "db-0".into()
+        ))),
+        []
+    );
+}
+
+#[test]
+fn tick_checks_drift_only_with_a_repository() {
+    let mut h = Harness::new(false, 0);
+    h.quietly([Msg::Tick(NOW + 60)]);
+    h.quietly([Msg::Git(GitEvent::Opened(repo("abc123")))]);
+    assert_eq!(h.send(Msg::Tick(NOW + 120)), [Command::CheckDrift]);
 }
