@@ -236,7 +236,7 @@ pub fn commit_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
 /// The revision `s` syncs: the selected commit in the git pane, else HEAD.
 pub fn sync_target(state: &State) -> String {
     match state.git.entry(state.git.selected) {
-        Some(Entry::Commit(c)) => c.id.clone(),
+        Some(Entry::Commit(c)) if state.focus == super::state::Pane::Git => c.id.clone(),
         _ => "HEAD".into(),
     }
 }
