@@ -7,9 +7,12 @@ use super::theme::Theme;
 use crate::app::cluster::Kind;
 use crate::app::diff::{Diff, DiffTarget};
 use crate::app::keymap::Keymap;
-use crate::app::msg::{ClusterEvent, GitEvent, MetricsEvent, Msg, StorageEvent};
+use crate::app::msg::{ClusterEvent, GitEvent, MetricsEvent, Msg, StorageEvent, SyncEvent};
 use crate::app::state::{CommitRow, Link, PxCluster, RepoInfo, Series, VolumeRow};
+use crate::app::sync::{Drift, Mark};
 use crate::app::{State, update};
+use crate::engine::plan::{Action, Plan, Step};
+use crate::engine::target::ObjRef;
 use crate::sources::{portworx, rows};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -1036,4 +1039,335 @@ fn a_huge_diff_draws_only_its_window() {
     s.keys("G");
     let b = s.draw();
     assert!(!find_all(&b, "+key99999: value 99999").is_empty());
+}
+
+// ── GitOps: drift column, sync preview, commit dialog ────────────────────────
+
+fn drift(kind: &str, ns: &str, name: &str, mark: Mark) -> Drift {
+    Drift {
+        kind: kind.into(),
+        namespace: ns.into(),
+        name: name.into(),
+        mark,
+        changes: Vec::new(),
+    }
+}
+
+fn drift_report(rows: Vec<Drift>) -> Msg {
+    Msg::Sync(SyncEvent::Drift(Ok(rows)))
+}
+
+/// The status bar, the screen's last row.
+fn status_bar(b: &Buffer) -> String {
+    let y = b.area.height - 1;
+    (0..b.area.width).map(|x| b[(x, y)].symbol()).collect()
+}
+
+#[test]
+fn drift_adds_a_sync_column_and_an_alert_in_theme_colours() {
+    let mut s = Screen::new(false);
+    // Open shop, its StatefulSet and the pod db-0, which mounts data-db-0.
+    s.everything().keys("j\nj\nj\n");
+    let b = s.draw();
+    assert!(
+        find_all(&b, "SYNC").is_empty(),
+        "no column before drift is known"
+    );
+    assert!(!status_bar(&b).contains("drift"));
+
+    s.send([drift_report(vec![
+        drift("Namespace", "", "shop", Mark::Synced),
+        drift("Deployment", "shop", "web", Mark::Synced),
+        drift("StatefulSet", "shop", "db", Mark::Drifted),
+        drift("PersistentVolumeClaim", "shop", "data-db-0", Mark::Missing),
+    ])]);
+    let b = s.draw();
+    let screen = text(&b);
+    let (sync_x, header_y) = find(&b, "SYNC");
+    assert!(find_in_row(&b, header_y, "STATUS").unwrap() > sync_x);
+    // Each mark in its row, in the SYNC column, in its theme colour.
+    for (row, label, token) in [
+        ("▾ shop ", "synced", "status.ok"),
+        ("▾ db ", "drifted", "status.warn"),
+        (" data-db-0 ", "missing", "status.error"),
+        (" web ", "synced", "status.ok"),
+    ] {
+        let (_, y) = find(&b, row);
+        let x = find_in_row(&b, y, label).unwrap_or_else(|| panic!("{row}: no {label}\n{screen}"));
+        assert_eq!(x, sync_x, "{row}: {label} is in the SYNC column");
+        assert_styled(&b, (x, y), label, s.style(token));
+    }
+    assert_ne!(s.style("status.warn").fg, s.style("status.ok").fg);
+    // Rows git does not have stay blank.
+    let (_, y) = find(&b, "▸ db-1 ");
+    assert_eq!(b[(sync_x, y)].symbol(), " ");
+    let (x, y) = find(&b, "⚑ drift 2");
+    assert_eq!(y, H - 1);
+    assert_styled(&b, (x, y), "⚑ drift 2", s.style("status.warn"));
+    insta::assert_snapshot!("cluster_drift", mask_times(&screen));
+
+    // One object left drifted; then none; then the check failing.
+    s.send([drift_report(vec![
+        drift("StatefulSet", "shop", "db", Mark::Drifted),
+        drift("Deployment", "shop", "web", Mark::Synced),
+    ])]);
+    assert!(status_bar(&s.draw()).contains("⚑ drift 1 "));
+    s.send([drift_report(vec![drift(
+        "StatefulSet",
+        "shop",
+        "db",
+        Mark::Synced,
+    )])]);
+    let b = s.draw();
+    assert!(!status_bar(&b).contains("⚑"));
+    let at = find(&b, "✓ in sync");
+    assert_styled(&b, at, "✓ in sync", s.style("status.ok"));
+    s.send([Msg::Sync(SyncEvent::Drift(Err(
+        "sync record: forbidden".into()
+    )))]);
+    assert!(status_bar(&s.draw()).contains("drift ? "));
+}
+
+const PLANNED: &str = "abcdef1234567890abcdef1234567890abcdef12";
+
+fn step(api_version: &str, kind: &str, name: &str, action: Action, diff: &str) -> Step {
+    Step {
+        object: ObjRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: Some("shop".into()),
+            name: name.into(),
+        },
+        action,
+        file: Some(format!("apps/{name}.yaml")),
+        line: Some(1),
+        changes: Vec::new(),
+        diff: diff.into(),
+        message: None,
+        body: None,
+    }
+}
+
+/// An image bump, a config map changed through the API, and a leftover to prune.
+fn sync_plan() -> Plan {
+    let mut update = step(
+        "apps/v1",
+        "Deployment",
+        "web",
+        Action::Update,
+        "\
+--- cluster/apps/v1/Deployment/shop/web
++++ git/apps/v1/Deployment/shop/web
+@@ -14,3 +14,3 @@
+       containers:
+-      - image: example/web:1.4.2
++      - image: example/web:1.5.0
+         name: web
+",
+    );
+    update.line = Some(12);
+    let mut conflict = step(
+        "v1",
+        "ConfigMap",
+        "settings",
+        Action::Conflict,
+        "\
+--- cluster/v1/ConfigMap/shop/settings
++++ git/v1/ConfigMap/shop/settings
+@@ -1,3 +1,3 @@
+ apiVersion: v1
+ data:
+-  level: debug
++  level: info
+",
+    );
+    conflict.message =
+        Some("Apply failed with 1 conflict: conflict with \"ops-console\": .data.level".into());
+    let mut prune = step(
+        "v1",
+        "ConfigMap",
+        "feature-flags",
+        Action::Prune,
+        "\
+--- cluster/v1/ConfigMap/shop/feature-flags
++++ git/v1/ConfigMap/shop/feature-flags
+@@ -1,2 +0,0 @@
+-apiVersion: v1
+-kind: ConfigMap
+",
+    );
+    prune.file = None;
+    prune.line = None;
+    Plan {
+        app: "shop".into(),
+        commit: PLANNED.into(),
+        path: "apps".into(),
+        steps: vec![
+            step("v1", "Service", "web", Action::Unchanged, ""),
+            update,
+            conflict,
+            prune,
+        ],
+        errors: Vec::new(),
+    }
+}
+
+/// The preview of `sync_plan()` over the four panes.
+fn previewing() -> Screen {
+    let mut s = Screen::new(false);
+    s.everything().send([Msg::Sync(SyncEvent::Planned {
+        rev: PLANNED.into(),
+        result: Ok(Box::new(sync_plan())),
+    })]);
+    s
+}
+
+#[test]
+fn the_sync_preview_shows_each_change_with_its_diff_and_the_keys() {
+    let mut s = previewing();
+    let b = s.draw();
+    let screen = text(&b);
+    for want in [
+        " Sync abcdef12 → kind-sextant ",
+        "0 to create, 1 to update, 1 unchanged, 1 in conflict, 1 to prune, 0 errors",
+        "update Deployment shop/web  (apps/web.yaml:12)",
+        "CONFLICT ConfigMap shop/settings  (apps/settings.yaml:1)",
+        "  Apply failed with 1 conflict: conflict with \"ops-console\": .data.level",
+        "not in git (kept: prune is off) ConfigMap shop/feature-flags",
+        " y apply ",
+        " f apply, taking conflicting fields ",
+        " p prune: off ",
+        " Esc cancel ",
+    ] {
+        assert!(screen.contains(want), "missing {want:?} in\n{screen}");
+    }
+    assert!(
+        !screen.contains("Service shop/web"),
+        "unchanged objects are left out"
+    );
+    let at = find(&b, "+      - image: example/web:1.5.0");
+    assert_styled(&b, at, "+", s.style("diff.add"));
+    let at = find(&b, "-  level: debug");
+    assert_styled(&b, at, "-  level: debug", s.style("diff.del"));
+    let at = find(&b, "CONFLICT ConfigMap");
+    assert_styled(&b, at, "CONFLICT", s.style("status.error"));
+    let at = find(&b, "update Deployment");
+    assert_styled(&b, at, "update", s.style("diff.file"));
+    let at = find(&b, " y ");
+    assert_styled(&b, at, " y ", s.style("help.key"));
+    insta::assert_snapshot!("sync_preview", screen);
+
+    // Prune on: the leftover is marked for deletion, and the footer says so.
+    s.keys("p");
+    let b = s.draw();
+    let screen = text(&b);
+    assert!(
+        screen.contains("PRUNE (delete) ConfigMap shop/feature-flags"),
+        "{screen}"
+    );
+    assert!(screen.contains(" p prune: on "), "{screen}");
+    let at = find(&b, "PRUNE (delete)");
+    assert_styled(&b, at, "PRUNE", s.style("status.error"));
+}
+
+#[test]
+fn the_sync_preview_follows_progress_then_shows_the_result() {
+    let mut s = previewing();
+    s.keys("y");
+    let id = s
+        .state
+        .sync
+        .preview
+        .as_ref()
+        .unwrap()
+        .running
+        .expect("applying");
+    s.send([
+        Msg::Sync(SyncEvent::Progress(
+            id,
+            "update Deployment shop/web: applied".into(),
+        )),
+        Msg::Sync(SyncEvent::Progress(
+            id,
+            "CONFLICT ConfigMap shop/settings: skipped (f forces it)".into(),
+        )),
+        Msg::Sync(SyncEvent::Progress(
+            id,
+            "rollout Deployment shop/web: 2/2 ready".into(),
+        )),
+    ]);
+    let b = s.draw();
+    let screen = text(&b);
+    for want in [
+        "progress",
+        "  update Deployment shop/web: applied",
+        "  rollout Deployment shop/web: 2/2 ready",
+        " syncing… progress follows",
+    ] {
+        assert!(screen.contains(want), "missing {want:?} in\n{screen}");
+    }
+    assert!(
+        !screen.contains(" y apply "),
+        "no keys to apply again while running"
+    );
+    let at = find(&b, "syncing…");
+    assert_styled(&b, at, "syncing…", s.style("status.progress"));
+
+    s.send([Msg::Done(id, Ok("synced abcdef12".into()))]);
+    let b = s.draw();
+    let screen = text(&b);
+    assert!(screen.contains(" Esc close "), "{screen}");
+    assert!(!screen.contains("syncing…"), "{screen}");
+    let at = find(&b, "done: synced abcdef12");
+    assert_styled(&b, at, "done: synced abcdef12", s.style("status.ok"));
+    insta::assert_snapshot!("sync_preview_done", screen);
+
+    // A failure reads as one.
+    let mut s = previewing();
+    s.keys("f");
+    let id = s.state.sync.preview.as_ref().unwrap().running.unwrap();
+    s.send([Msg::Done(id, Err("sync abcdef12 failed: forbidden".into()))]);
+    let b = s.draw();
+    let at = find(&b, "failed: sync abcdef12 failed: forbidden");
+    assert_styled(&b, at, "failed:", s.style("status.error"));
+}
+
+#[test]
+fn the_commit_dialog_lists_the_files_and_the_message_being_typed() {
+    let mut s = Screen::new(false);
+    s.everything().keys("c");
+    s.send([Msg::Sync(SyncEvent::Changes(Ok(vec![
+        "apps/web.yaml".into(),
+        "apps/settings.yaml".into(),
+    ])))]);
+    s.keys("Louder logs");
+    let b = s.draw();
+    let screen = text(&b);
+    for want in [
+        " Commit ",
+        "Commit 2 changed files:",
+        "  apps/web.yaml",
+        "  apps/settings.yaml",
+        "message: Louder logs▏",
+        " Enter commit ",
+        " Esc cancel ",
+    ] {
+        assert!(screen.contains(want), "missing {want:?} in\n{screen}");
+    }
+    let at = find(&b, "apps/settings.yaml");
+    assert_styled(&b, at, "apps/settings.yaml", s.style("diff.file"));
+    let at = find(&b, "message: ");
+    assert_styled(&b, at, "message:", s.style("help.key"));
+    insta::assert_snapshot!("commit_dialog", screen);
+
+    // More files than fit: the rest are counted.
+    let mut s = Screen::new(false);
+    s.everything().keys("c");
+    let files = (0..50).map(|i| format!("apps/f{i}.yaml")).collect();
+    s.send([Msg::Sync(SyncEvent::Changes(Ok(files)))]);
+    let b = s.draw_at(W, 20);
+    let screen = text(&b);
+    assert!(screen.contains("Commit 50 changed files:"), "{screen}");
+    assert!(screen.contains("  … and 39 more"), "{screen}");
+    assert!(screen.contains("message: ▏"), "{screen}");
 }
