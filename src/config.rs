@@ -39,6 +39,18 @@ pub struct Cli {
     /// Prometheus base URL, e.g. http://127.0.0.1:9090
     #[arg(long)]
     pub prometheus: Option<String>,
+    /// File holding a bearer token for Prometheus (or set SEXTANT_PROMETHEUS_TOKEN)
+    #[arg(long)]
+    pub prometheus_token_file: Option<PathBuf>,
+    /// Basic auth user for Prometheus; the password comes from --prometheus-password-file
+    #[arg(long)]
+    pub prometheus_user: Option<String>,
+    /// File holding the Prometheus basic auth password
+    #[arg(long)]
+    pub prometheus_password_file: Option<PathBuf>,
+    /// Draw graphs with plain characters instead of braille
+    #[arg(long)]
+    pub ascii: bool,
     /// Portworx SDK REST gateway URL, e.g. http://portworx-api:9021
     #[arg(long)]
     pub portworx: Option<String>,
@@ -77,6 +89,10 @@ pub struct FileConfig {
     pub path: Option<String>,
     pub app: Option<String>,
     pub prometheus: Option<String>,
+    pub prometheus_token_file: Option<PathBuf>,
+    pub prometheus_user: Option<String>,
+    pub prometheus_password_file: Option<PathBuf>,
+    pub ascii: Option<bool>,
     pub portworx: Option<String>,
     pub portworx_token_file: Option<PathBuf>,
     pub read_only: Option<bool>,
@@ -105,6 +121,7 @@ pub enum Unit {
     BytesPerSecond,
     Percent,
     Seconds,
+    OpsPerSecond,
 }
 
 /// Which namespaces to show.
@@ -129,6 +146,21 @@ impl Secret {
     }
 }
 
+/// How sextant authenticates to Prometheus; the secrets are never shown or logged.
+#[derive(Clone, Debug, Default)]
+pub enum PromAuth {
+    #[default]
+    None,
+    Bearer(Secret),
+    Basic(String, Secret),
+}
+
+fn read_secret(what: &str, f: &Path) -> Result<Secret, String> {
+    std::fs::read_to_string(f)
+        .map(|t| Secret::new(t.trim()))
+        .map_err(|e| format!("cannot read {what} {}: {e}", f.display()))
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
@@ -145,6 +177,9 @@ pub struct Settings {
     /// Names the sync record and labels applied objects ("default" unless set).
     pub app: String,
     pub prometheus: Option<String>,
+    /// Read at start; an unreadable file is reported by the metrics pane.
+    pub prometheus_auth: Result<PromAuth, String>,
+    pub ascii: bool,
     pub portworx: Option<String>,
     /// Read at start; an unreadable token file is reported by the storage pane.
     pub portworx_token: Result<Option<Secret>, String>,
@@ -190,29 +225,78 @@ pub fn parse_file_config(text: &str) -> Result<FileConfig, String> {
 }
 
 /// The graphs shown when the config names none: Portworx volume IO and usage.
+/// Panels when the config file sets none. `$namespace`, `$pod` and `$volume` are
+/// regular expressions for the selection in the cluster or storage pane (`.*` for all);
+/// CPU and memory appear when Prometheus has cAdvisor metrics.
 pub fn default_graphs() -> Vec<GraphSpec> {
-    let g = |title: &str, query: &str, unit| GraphSpec {
+    let g = |title: &str, query: &str, label: &str, unit| GraphSpec {
         title: title.into(),
         query: query.into(),
-        label: Some("volumename".into()),
+        label: Some(label.into()),
         unit,
     };
+    let vol = r#"{volumename=~"$volume"}"#;
     vec![
         g(
             "Volume writes",
-            "max by (volumename) (px_volume_writethroughput)",
-            Unit::BytesPerSecond,
-        ),
-        g(
-            "Volume reads",
-            "max by (volumename) (px_volume_readthroughput)",
+            &format!("max by (volumename) (px_volume_writethroughput{vol})"),
+            "volumename",
             Unit::BytesPerSecond,
         ),
         g(
             "Volume usage",
-            "100 * max by (volumename) (px_volume_usage_bytes) / max by (volumename) (px_volume_capacity_bytes)",
+            &format!(
+                "100 * max by (volumename) (px_volume_usage_bytes{vol}) / max by (volumename) (px_volume_capacity_bytes{vol})"
+            ),
+            "volumename",
             Unit::Percent,
         ),
+        // The deprecated name is still what older Portworx releases export.
+        g(
+            "Volume write latency",
+            &format!(
+                "max by (volumename) (px_volume_write_latency_seconds{vol} or px_volume_vol_write_latency_seconds{vol})"
+            ),
+            "volumename",
+            Unit::Seconds,
+        ),
+        g(
+            "Volume IOPS",
+            &format!("max by (volumename) (px_volume_iops{vol})"),
+            "volumename",
+            Unit::OpsPerSecond,
+        ),
+        g(
+            "Volume reads",
+            &format!("max by (volumename) (px_volume_readthroughput{vol})"),
+            "volumename",
+            Unit::BytesPerSecond,
+        ),
+        g(
+            "Prometheus targets up",
+            "sum by (job) (up)",
+            "job",
+            Unit::None,
+        ),
+    ]
+}
+
+/// Workload panels, used when Prometheus has cAdvisor's metrics.
+pub fn cadvisor_graphs() -> Vec<GraphSpec> {
+    let sel = r#"{namespace=~"$namespace",pod=~"$pod",container!=""}"#;
+    vec![
+        GraphSpec {
+            title: "CPU".into(),
+            query: format!("sum by (pod) (rate(container_cpu_usage_seconds_total{sel}[5m]))"),
+            label: Some("pod".into()),
+            unit: Unit::None,
+        },
+        GraphSpec {
+            title: "Memory".into(),
+            query: format!("sum by (pod) (container_memory_working_set_bytes{sel})"),
+            label: Some("pod".into()),
+            unit: Unit::Bytes,
+        },
     ]
 }
 
@@ -247,6 +331,24 @@ impl Settings {
             (None, Ok(t)) if !t.trim().is_empty() => Ok(Some(Secret::new(t.trim()))),
             _ => Ok(None),
         };
+        let prom_token = cli.prometheus_token_file.or(file.prometheus_token_file);
+        let prom_user = cli.prometheus_user.or(file.prometheus_user);
+        let prom_pass = cli
+            .prometheus_password_file
+            .or(file.prometheus_password_file);
+        let prometheus_auth = match (prom_token, prom_user, prom_pass) {
+            (Some(f), _, _) => read_secret("Prometheus token file", &f).map(PromAuth::Bearer),
+            (None, Some(u), Some(f)) => {
+                read_secret("Prometheus password file", &f).map(|p| PromAuth::Basic(u, p))
+            }
+            (None, Some(_), None) => {
+                Err("--prometheus-user needs --prometheus-password-file".to_string())
+            }
+            _ => match std::env::var("SEXTANT_PROMETHEUS_TOKEN") {
+                Ok(t) if !t.trim().is_empty() => Ok(PromAuth::Bearer(Secret::new(t.trim()))),
+                _ => Ok(PromAuth::None),
+            },
+        };
         let watch = cli.watch;
         Settings {
             kubeconfig: cli.kubeconfig.or(file.kubeconfig),
@@ -256,6 +358,8 @@ impl Settings {
             path: cli.path.or(file.path),
             app: cli.app.or(file.app).unwrap_or_else(|| "default".into()),
             prometheus: cli.prometheus.or(file.prometheus),
+            prometheus_auth,
+            ascii: cli.ascii || file.ascii == Some(true),
             portworx: cli.portworx.or(file.portworx),
             portworx_token,
             read_only: cli.read_only || watch || file.read_only == Some(true),

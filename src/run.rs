@@ -38,7 +38,8 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
         .map(|p| sources::git::spawn(p, settings.path.clone(), tx.clone()));
     let graph = sources::prometheus::spawn(
         settings.prometheus.clone(),
-        settings.graphs.clone(),
+        settings.prometheus_auth.clone(),
+        settings.graphs == crate::config::default_graphs(),
         tx.clone(),
     );
     let storage = sources::portworx::spawn(
@@ -92,6 +93,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     if settings.prometheus.is_none() {
         state.metrics.link = Link::Off;
     }
+    state.metrics.ascii = settings.ascii;
     if settings.portworx.is_none() {
         state.storage.link = Link::Off;
     }

@@ -26,6 +26,11 @@ pub enum Action {
     Filter,
     CommandLine,
     NextUnhealthy,
+    ZoomIn,
+    ZoomOut,
+    NextMark,
+    PrevMark,
+    OpenMark,
     Sync,
     Rollback,
     Edit,
@@ -175,6 +180,38 @@ impl Default for Keymap {
                 "diff: side by side (160+ columns)",
             ),
         ];
+        bindings.extend([
+            b(
+                &[Char('+'), Char('=')],
+                Action::ZoomIn,
+                Some(Pane::Metrics),
+                "graph: shorter range (5m 1h 6h 24h 7d)",
+            ),
+            b(
+                &[Char('-')],
+                Action::ZoomOut,
+                Some(Pane::Metrics),
+                "graph: longer range",
+            ),
+            b(
+                &[Char('.')],
+                Action::NextMark,
+                Some(Pane::Metrics),
+                "graph: next commit, sync or snapshot marker",
+            ),
+            b(
+                &[Char(',')],
+                Action::PrevMark,
+                Some(Pane::Metrics),
+                "graph: previous marker",
+            ),
+            b(
+                &[Enter],
+                Action::OpenMark,
+                Some(Pane::Metrics),
+                "graph: open the marked commit's diff in the git pane",
+            ),
+        ]);
         let writes = [
             (
                 Char('R'),

@@ -3,6 +3,8 @@ pub mod cluster;
 pub mod diff;
 mod git;
 pub mod keymap;
+pub mod marks;
+pub mod metrics;
 pub mod msg;
 pub mod state;
 pub mod sync;

@@ -93,9 +93,15 @@ pub enum MetricsEvent {
         graph: usize,
         start: f64,
         end: f64,
+        step: f64,
         series: Vec<Series>,
     },
+    /// Prometheus answered the panel's query with an error (a bad query).
+    QueryFailed { graph: usize, error: String },
+    /// Prometheus could not be reached.
     Failed(String),
+    /// Panels that fit what this Prometheus has (cAdvisor's CPU and memory).
+    Extra(Vec<crate::config::GraphSpec>),
 }
 
 #[derive(Debug, Clone)]
@@ -115,7 +121,7 @@ pub enum Command {
     /// Compute a commit's or the working tree's diff in the git worker.
     LoadDiff(DiffTarget),
     /// Show graph `graph` sized for a plot `width` cells wide (the step follows the width).
-    ShowGraph { graph: usize, width: u16 },
+    ShowGraph(crate::sources::prometheus::GraphView),
     /// Poll the Portworx gateway now.
     RefreshStorage,
     /// Fetch an object for the describe or YAML view.

@@ -135,6 +135,11 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// The ranges `+` and `-` zoom through, in seconds: 5m, 1h, 6h, 24h, 7d.
+pub const RANGES: [i64; 5] = [300, 3600, 6 * 3600, 24 * 3600, 7 * 86_400];
+/// The range a session starts with (6h).
+pub const DEFAULT_RANGE: usize = 2;
+
 #[derive(Clone, Debug, Default)]
 pub struct MetricsState {
     pub link: Link,
@@ -144,9 +149,22 @@ pub struct MetricsState {
     pub shown: Option<usize>,
     pub start: f64,
     pub end: f64,
+    /// Seconds between samples of the data shown; wider spacing is a gap.
+    pub step: f64,
+    /// Values may be NaN or infinite: those are missing, not zero.
     pub series: Vec<Series>,
     /// The plot width the last request was sized for.
     pub width: u16,
+    /// Index into RANGES.
+    pub range: usize,
+    /// The current panel's last error (Prometheus's words); older data stays shown.
+    pub error: Option<String>,
+    /// Plain characters instead of braille.
+    pub ascii: bool,
+    /// The highlighted time marker, an index into `marks::marks(state)`.
+    pub marker: Option<usize>,
+    /// What the default panels are scoped to: the selection in the cluster or storage pane.
+    pub scope: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -240,6 +258,7 @@ impl State {
             },
             metrics: MetricsState {
                 graphs,
+                range: DEFAULT_RANGE,
                 ..Default::default()
             },
             storage: StorageState::default(),

@@ -1056,13 +1056,7 @@ fn a_new_head_resets_the_history_and_the_same_head_keeps_it() {
 fn brackets_in_the_metrics_pane_cycle_graphs_and_show_them() {
     let mut h = Harness::new(false, 3);
     let out = h.send(Msg::Resize(120, 40));
-    assert_eq!(
-        out,
-        [Command::ShowGraph {
-            graph: 0,
-            width: 42
-        }]
-    );
+    assert_eq!(out, [show_graph(&h, 0, 42)]);
     h.quietly([press(KeyCode::Tab), press(KeyCode::Tab)]);
     assert_eq!(h.state.focus, Pane::Metrics);
     let mut shown = Vec::new();
@@ -1072,43 +1066,16 @@ fn brackets_in_the_metrics_pane_cycle_graphs_and_show_them() {
     assert_eq!(
         shown,
         [
-            Command::ShowGraph {
-                graph: 1,
-                width: 42
-            },
-            Command::ShowGraph {
-                graph: 2,
-                width: 42
-            },
-            Command::ShowGraph {
-                graph: 0,
-                width: 42
-            },
+            show_graph(&h, 1, 42),
+            show_graph(&h, 2, 42),
+            show_graph(&h, 0, 42),
         ]
     );
-    assert_eq!(
-        h.send(ch('[')),
-        [Command::ShowGraph {
-            graph: 2,
-            width: 42
-        }]
-    );
+    assert_eq!(h.send(ch('[')), [show_graph(&h, 2, 42)]);
     assert_eq!(h.state.metrics.current, 2);
     // l and h work as in a pager.
-    assert_eq!(
-        h.send(ch('l')),
-        [Command::ShowGraph {
-            graph: 0,
-            width: 42
-        }]
-    );
-    assert_eq!(
-        h.send(ch('h')),
-        [Command::ShowGraph {
-            graph: 2,
-            width: 42
-        }]
-    );
+    assert_eq!(h.send(ch('l')), [show_graph(&h, 0, 42)]);
+    assert_eq!(h.send(ch('h')), [show_graph(&h, 2, 42)]);
 }
 
 #[test]
@@ -1131,32 +1098,14 @@ fn brackets_without_graphs_emit_nothing() {
 fn a_resize_asks_for_a_graph_only_when_the_plot_width_changes() {
     let mut h = Harness::new(false, 2);
     h.state.dirty = false;
-    assert_eq!(
-        h.send(Msg::Resize(120, 40)),
-        [Command::ShowGraph {
-            graph: 0,
-            width: 42
-        }]
-    );
+    assert_eq!(h.send(Msg::Resize(120, 40)), [show_graph(&h, 0, 42)]);
     assert!(h.state.dirty);
     assert_eq!(h.state.metrics.width, 42);
     // Same width (taller, or one column more, which rounds to the same plot).
     h.quietly([Msg::Resize(120, 50), Msg::Resize(121, 40)]);
-    assert_eq!(
-        h.send(Msg::Resize(200, 40)),
-        [Command::ShowGraph {
-            graph: 0,
-            width: 78
-        }]
-    );
+    assert_eq!(h.send(Msg::Resize(200, 40)), [show_graph(&h, 0, 78)]);
     // A tiny terminal still asks for a usable width.
-    assert_eq!(
-        h.send(Msg::Resize(20, 10)),
-        [Command::ShowGraph {
-            graph: 0,
-            width: 10
-        }]
-    );
+    assert_eq!(h.send(Msg::Resize(20, 10)), [show_graph(&h, 0, 10)]);
 }
 
 #[test]
@@ -1164,20 +1113,8 @@ fn a_zoomed_metrics_pane_sizes_for_the_whole_width() {
     let mut h = Harness::new(false, 1);
     h.send(Msg::Resize(120, 40));
     h.quietly([press(KeyCode::Tab), press(KeyCode::Tab)]);
-    assert_eq!(
-        h.send(ch('z')),
-        [Command::ShowGraph {
-            graph: 0,
-            width: 108
-        }]
-    );
-    assert_eq!(
-        h.send(press(KeyCode::Esc)),
-        [Command::ShowGraph {
-            graph: 0,
-            width: 42
-        }]
-    );
+    assert_eq!(h.send(ch('z')), [show_graph(&h, 0, 108)]);
+    assert_eq!(h.send(press(KeyCode::Esc)), [show_graph(&h, 0, 42)]);
     assert!(
         h.send(press(KeyCode::Esc)).is_empty(),
         "the same width asks for nothing"
@@ -1202,6 +1139,7 @@ fn metrics_data_is_shown_and_a_failure_marks_the_link_down() {
         graph: 1,
         start: 0.0,
         end: 10.0,
+        step: 15.0,
         series: series.clone(),
     })]);
     assert_eq!(h.state.metrics.shown, Some(1));
@@ -1219,13 +1157,7 @@ fn r_refreshes_storage_and_the_current_graph() {
     h.send(Msg::Resize(100, 30));
     assert_eq!(
         h.send(ch('r')),
-        [
-            Command::RefreshStorage,
-            Command::ShowGraph {
-                graph: 0,
-                width: 33
-            }
-        ]
+        [Command::RefreshStorage, show_graph(&h, 0, 33)]
     );
     let mut h = Harness::new(false, 0);
     assert_eq!(h.send(ch('r')), [Command::RefreshStorage]);
@@ -1511,6 +1443,7 @@ fn the_first_frame_is_complete_once_every_source_has_answered() {
         graph: 0,
         start: 0.0,
         end: 1.0,
+        step: 15.0,
         series: vec![],
     })]);
     assert!(h.state.complete());
@@ -1541,6 +1474,7 @@ fn an_unchanged_metrics_refresh_costs_no_frame_and_keeps_a_pending_one() {
             graph: 0,
             start: 0.0,
             end: 43_200.0,
+            step: 15.0,
             series: vec![Series {
                 label: "pvc-1".into(),
                 points: vec![(0.0, 1.0), (432.0, 2.0)],
@@ -1607,6 +1541,7 @@ fn synced(commit: &str) -> Msg {
         path: "apps".into(),
         synced_at: "2024-05-01T10:00:00Z".into(),
         synced_by: "ada".into(),
+        ..Default::default()
     })))
 }
 
@@ -2479,4 +2414,21 @@ fn tick_checks_drift_only_with_a_repository() {
     h.quietly([Msg::Tick(NOW + 60)]);
     h.quietly([Msg::Git(GitEvent::Opened(repo("abc123")))]);
     assert_eq!(h.send(Msg::Tick(NOW + 120)), [Command::CheckDrift]);
+}
+
+/// The query the reducer asks for: panel `graph`, unscoped, at the current range.
+fn show_graph(h: &Harness, graph: usize, width: u16) -> Command {
+    let g = &h.state.metrics.graphs[graph];
+    let all = |k: &str| (k.to_string(), ".*".to_string());
+    Command::ShowGraph(crate::sources::prometheus::GraphView {
+        index: graph,
+        query: crate::sources::prometheus::expand(
+            &g.query,
+            &[all("namespace"), all("pod"), all("volume")],
+        ),
+        label: g.label.clone(),
+        unit: g.unit,
+        width,
+        range: crate::app::state::RANGES[h.state.metrics.range],
+    })
 }

@@ -2,6 +2,7 @@
 use super::cluster::{Connection, Detail, Health, Kind, KindStatus, ObjRow};
 use super::git;
 use super::keymap::{Action, Keymap};
+use super::metrics;
 use super::msg::{ClusterEvent, Command, MetricsEvent, Msg, StorageEvent, View, WriteIntent};
 use super::state::{Confirm, Input, Link, Pane, State};
 use super::sync;
@@ -16,7 +17,10 @@ pub(super) const PAGE_STEP: usize = 10;
 pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
     let mut out = Vec::new();
     match msg {
-        Msg::Key(key) => key_pressed(state, keymap, key, &mut out),
+        Msg::Key(key) => {
+            key_pressed(state, keymap, key, &mut out);
+            metrics::follow_selection(state, &mut out);
+        }
         Msg::Resize(cols, rows) => {
             state.dirty = true;
             state.cols = cols;
@@ -65,10 +69,7 @@ fn graph_for_size(state: &mut State, cols: u16, out: &mut Vec<Command>) {
     // Only a real change of width asks for new data: the step follows the width.
     if width != state.metrics.width && !state.metrics.graphs.is_empty() {
         state.metrics.width = width;
-        out.push(Command::ShowGraph {
-            graph: state.metrics.current,
-            width,
-        });
+        metrics::show(state, out);
     }
 }
 
@@ -186,19 +187,13 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 } else {
                     (c + n - 1) % n
                 };
-                out.push(Command::ShowGraph {
-                    graph: state.metrics.current,
-                    width: state.metrics.width,
-                });
+                metrics::show(state, out);
             }
         }
         Action::Refresh => {
             out.push(Command::RefreshStorage);
             if !state.metrics.graphs.is_empty() {
-                out.push(Command::ShowGraph {
-                    graph: state.metrics.current,
-                    width: state.metrics.width,
-                });
+                metrics::show(state, out);
             }
         }
         Action::Describe | Action::Yaml => {
@@ -221,6 +216,11 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 text: String::new(),
             })
         }
+        Action::ZoomIn | Action::ZoomOut => metrics::zoom(state, action == Action::ZoomOut, out),
+        Action::NextMark | Action::PrevMark => {
+            metrics::step_marker(state, action == Action::NextMark)
+        }
+        Action::OpenMark => metrics::open_marker(state, out),
         Action::NextUnhealthy => {
             let tree = state.cluster.tree();
             let n = tree.len();
@@ -367,6 +367,17 @@ fn typed(state: &mut State, mut input: Input, key: KeyEvent, out: &mut Vec<Comma
 
 /// `:ns NAME`, `:ns all`, `:ctx NAME`, `:q`.
 fn run_command(state: &mut State, text: &str, out: &mut Vec<Command>) {
+    // `:q <promql>` adds a panel; the rest of the line is the query, spaces and all.
+    if let Some(q) = text
+        .trim()
+        .strip_prefix("q ")
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        state.focus = Pane::Metrics;
+        metrics::add_query(state, q, out);
+        return;
+    }
     let mut words = text.split_whitespace();
     let (verb, arg) = (words.next().unwrap_or(""), words.next());
     let connected_context = match &state.cluster.connection {
@@ -545,21 +556,27 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
             graph,
             start,
             end,
+            step,
             series,
         } if m.link == Link::Up
+            && m.error.is_none()
             && m.shown == Some(graph)
             && m.start == start
             && m.end == end
+            && m.step == step
             && m.series == series => {}
         MetricsEvent::Data {
             graph,
             start,
             end,
+            step,
             series,
         } => {
             m.shown = Some(graph);
             m.start = start;
             m.end = end;
+            m.step = step;
+            m.error = None;
             m.series = series;
             m.link = Link::Up;
             state.dirty = true;
@@ -567,6 +584,24 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
         MetricsEvent::Failed(e) => {
             state.dirty |= m.link != Link::Down(e.clone());
             m.link = Link::Down(e);
+        }
+        // Prometheus is fine; this panel's query is not. Its last data stays.
+        MetricsEvent::QueryFailed { graph, error } if graph == m.current => {
+            state.dirty |= m.error.as_ref() != Some(&error) || m.link != Link::Up;
+            m.error = Some(error);
+            m.link = Link::Up;
+        }
+        MetricsEvent::QueryFailed { .. } => {}
+        MetricsEvent::Extra(extra) => {
+            let new: Vec<_> = extra
+                .into_iter()
+                .filter(|g| !m.graphs.contains(g))
+                .collect();
+            let n = new.len();
+            m.graphs.splice(0..0, new);
+            m.current += n;
+            m.shown = m.shown.map(|s| s + n);
+            state.dirty = true;
         }
     }
 }

@@ -19,6 +19,34 @@ pub struct SyncRecord {
     pub synced_at: String,
     /// Who synced: the git user, else $USER.
     pub synced_by: String,
+    /// Earlier syncs too, oldest first, for the metrics pane's markers.
+    pub history: Vec<SyncEntry>,
+}
+
+/// One sync of the past.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SyncEntry {
+    /// Unix seconds.
+    pub at: i64,
+    pub commit: String,
+    pub by: String,
+}
+
+/// Syncs the record remembers.
+pub const HISTORY: usize = 50;
+
+/// One line per sync: "<unix seconds> <commit> <who>".
+fn parse_history(text: &str) -> Vec<SyncEntry> {
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            Some(SyncEntry {
+                at: parts.next()?.parse().ok()?,
+                commit: parts.next()?.to_string(),
+                by: parts.next().unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
 }
 
 impl SyncRecord {
@@ -31,18 +59,71 @@ impl SyncRecord {
             path: get("path"),
             synced_at: get("syncedAt"),
             synced_by: get("syncedBy"),
+            history: parse_history(&get("history")),
         })
     }
 
     pub fn to_data(&self) -> std::collections::BTreeMap<String, String> {
+        let history: String = self
+            .history
+            .iter()
+            .map(|e| format!("{} {} {}\n", e.at, e.commit, e.by))
+            .collect();
         [
             ("commit", &self.commit),
             ("path", &self.path),
             ("syncedAt", &self.synced_at),
             ("syncedBy", &self.synced_by),
+            ("history", &history),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect()
+    }
+
+    /// This sync added to the earlier ones, keeping the newest HISTORY.
+    pub fn with_history(mut self, earlier: Option<SyncRecord>, at: i64) -> SyncRecord {
+        let mut h = earlier.map(|r| r.history).unwrap_or_default();
+        h.push(SyncEntry {
+            at,
+            commit: self.commit.clone(),
+            by: self.synced_by.clone(),
+        });
+        let drop = h.len().saturating_sub(HISTORY);
+        h.drain(..drop);
+        self.history = h;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_round_trips_and_keeps_the_newest_history() {
+        let r = SyncRecord {
+            commit: "abc".into(),
+            path: ".".into(),
+            synced_at: "2026-11-25T10:00:00Z".into(),
+            synced_by: "Alice Ng".into(),
+            history: Vec::new(),
+        };
+        let mut rec = r.clone().with_history(None, 100);
+        for i in 0..HISTORY as i64 {
+            rec = SyncRecord {
+                commit: format!("c{i}"),
+                ..r.clone()
+            }
+            .with_history(Some(rec), 200 + i);
+        }
+        assert_eq!(rec.history.len(), HISTORY);
+        assert_eq!(rec.history[0].commit, "c0");
+        let last = rec.history.last().unwrap();
+        assert_eq!(
+            (last.at, last.by.as_str()),
+            (200 + HISTORY as i64 - 1, "Alice Ng")
+        );
+        assert_eq!(SyncRecord::from_data(&rec.to_data()), Some(rec));
     }
 }

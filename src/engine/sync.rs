@@ -109,12 +109,16 @@ pub async fn execute(
         }
     }
     let partial = !plan.errors.is_empty() || report.outcomes.iter().any(|o| !o.ok);
+    let now = chrono::Utc::now();
+    let earlier = read_record(t, &plan.app).await.ok().flatten();
     let rec = SyncRecord {
         commit: plan.commit.clone(),
         path: plan.path.clone(),
-        synced_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        synced_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         synced_by: opts.synced_by.clone(),
-    };
+        history: Vec::new(),
+    }
+    .with_history(earlier, now.timestamp());
     match write_record(t, w, &plan.app, &rec, partial).await {
         Ok(()) => {
             report.recorded = true;

@@ -110,9 +110,9 @@ impl Executor {
                     let _ = git.send(GitRequest::Diff(target));
                 }
             }
-            Command::ShowGraph { graph, width } => {
+            Command::ShowGraph(view) => {
                 // send_replace: a newer view always replaces an unserved one.
-                self.handles.graph.send_replace(Some((graph, width)));
+                self.handles.graph.send_replace(Some(view));
             }
             Command::RefreshStorage => self.handles.storage.notify_one(),
             Command::CheckDrift => self.drift.notify_one(),

@@ -1,28 +1,61 @@
-//! The Prometheus source: range queries for the graph on screen, re-run every 15 s and
-//! whenever the graph or the plot width changes. The step follows the width, as in Grafana.
+//! The Prometheus source: range queries for the panel on screen, re-run on an interval
+//! that fits the range and whenever the panel, range, scope or plot width changes. The
+//! step follows the width, as in Grafana. Errors back off; old data stays on screen.
 use super::kube::one_line;
 use crate::app::Msg;
 use crate::app::msg::MetricsEvent;
 use crate::app::state::Series;
-use crate::config::GraphSpec;
+use crate::config::{PromAuth, Unit};
 use prometheus_http_query::Client;
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::watch;
 
-/// How far back the graphs reach.
-pub const RANGE_SECS: i64 = 12 * 3600;
-const REFRESH: Duration = Duration::from_secs(15);
-/// Series drawn at most; the rest are summarised in the legend.
-pub const MAX_SERIES: usize = 8;
+/// Prometheus refuses range queries of more points than this.
+const MAX_POINTS: f64 = 11_000.0;
+/// Series sent at most, the largest first; the legend counts the rest.
+pub const MAX_SERIES: usize = 100;
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// The graph to show and the plot width in cells.
-pub type View = Option<(usize, u16)>;
+/// The panel to show, fully resolved by the reducer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphView {
+    /// Position of the panel, echoed back with its data.
+    pub index: usize,
+    /// The PromQL with the scope's variables filled in.
+    pub query: String,
+    pub label: Option<String>,
+    pub unit: Unit,
+    /// Plot width in cells.
+    pub width: u16,
+    /// Seconds back from now.
+    pub range: i64,
+}
 
-/// The step in seconds for a plot `width` cells wide: about one point per cell, never
-/// finer than the scrape interval.
+pub type View = Option<GraphView>;
+
+/// The step in seconds for a plot `width` cells wide: at most one point per cell, never
+/// finer than the scrape interval, never more points than Prometheus allows.
 pub fn step_for(range: i64, width: u16) -> f64 {
-    ((range as f64 / width.max(1) as f64).ceil()).max(15.0)
+    let per_cell = (range as f64 / width.max(1) as f64).ceil();
+    per_cell.max(15.0).max((range as f64 / MAX_POINTS).ceil())
+}
+
+/// How often a panel of this step is refreshed: new points come once a step.
+pub fn refresh_for(step: f64) -> Duration {
+    Duration::from_secs_f64(step.clamp(10.0, 60.0))
+}
+
+/// Fills `$name` variables; longer names first, so `$pod` never eats `$podname`.
+pub fn expand(query: &str, vars: &[(String, String)]) -> String {
+    let mut vars: Vec<&(String, String)> = vars.iter().collect();
+    vars.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    let mut q = query.to_string();
+    for (k, v) in vars {
+        q = q.replace(&format!("${k}"), v);
+    }
+    q
 }
 
 /// A legend label: the chosen label's value, else the series' labels.
@@ -49,94 +82,174 @@ pub fn series_label(
     }
 }
 
+/// Why a query gave nothing: Prometheus answered with an error (a bad query), or it
+/// could not be reached.
+#[derive(Debug, PartialEq)]
+pub enum QueryError {
+    Answered(String),
+    Unreachable(String),
+}
+
+/// The latest finite value of a series, for ordering the largest first.
+fn latest(s: &Series) -> f64 {
+    s.points
+        .iter()
+        .rev()
+        .map(|p| p.1)
+        .find(|v| v.is_finite())
+        .unwrap_or(f64::NEG_INFINITY)
+}
+
+/// One range query: (start, end, step, series), the series largest first. NaN and
+/// infinite samples are kept: the chart leaves them out, it does not draw them as zero.
 pub async fn query(
     client: &Client,
-    g: &GraphSpec,
-    width: u16,
+    v: &GraphView,
     now: i64,
-) -> Result<(f64, f64, Vec<Series>), String> {
-    let step = step_for(RANGE_SECS, width);
+) -> Result<(f64, f64, f64, Vec<Series>), QueryError> {
+    let step = step_for(v.range, v.width);
     // The range ends on a multiple of the step, as Grafana aligns it: points stay put
     // between refreshes, so a refresh that brings nothing new draws nothing.
     let end = now - now % step as i64;
-    let start = end - RANGE_SECS;
+    let start = end - v.range;
     let res = client
-        .query_range(&g.query, start, end, step)
+        .query_range(&v.query, start, end, step)
         .get()
         .await
-        .map_err(|e| one_line(&e))?;
+        .map_err(|e| match e {
+            prometheus_http_query::Error::Prometheus(p) => {
+                QueryError::Answered(format!("{}: {}", p.error_type(), p.message()))
+            }
+            e => QueryError::Unreachable(one_line(&e)),
+        })?;
     let matrix = res
         .data()
         .as_matrix()
-        .ok_or("the query did not return a range vector")?;
+        .ok_or_else(|| QueryError::Answered("the query did not return a range vector".into()))?;
     let mut series: Vec<Series> = matrix
         .iter()
         .map(|rv| Series {
-            label: series_label(rv.metric(), g.label.as_deref()),
+            label: series_label(rv.metric(), v.label.as_deref()),
             points: rv
                 .samples()
                 .iter()
                 .map(|s| (s.timestamp(), s.value()))
-                .filter(|(_, v)| v.is_finite())
                 .collect(),
         })
         .collect();
-    series.sort_by(|a, b| a.label.cmp(&b.label));
+    series.sort_by(|a, b| latest(b).total_cmp(&latest(a)).then(a.label.cmp(&b.label)));
     series.truncate(MAX_SERIES);
-    Ok((start as f64, end as f64, series))
+    Ok((start as f64, end as f64, step, series))
+}
+
+async fn has_cadvisor(client: &Client) -> bool {
+    match client
+        .query("count(container_cpu_usage_seconds_total)")
+        .get()
+        .await
+    {
+        Ok(r) => r.data().as_vector().is_some_and(|v| !v.is_empty()),
+        Err(_) => false,
+    }
+}
+
+fn http(auth: &PromAuth) -> Result<reqwest::Client, String> {
+    use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+    let mut headers = HeaderMap::new();
+    let value = match auth {
+        PromAuth::None => None,
+        PromAuth::Bearer(t) => Some(format!("Bearer {}", t.expose())),
+        PromAuth::Basic(user, pass) => {
+            use base64::Engine;
+            let raw = format!("{user}:{}", pass.expose());
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            ))
+        }
+    };
+    if let Some(v) = value {
+        let mut v = HeaderValue::from_str(&v)
+            .map_err(|_| "the Prometheus credentials are not valid header text")?;
+        // Kept out of debug output and logs.
+        v.set_sensitive(true);
+        headers.insert(AUTHORIZATION, v);
+    }
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .default_headers(headers)
+        .build()
+        .map_err(|e| one_line(&e))
 }
 
 /// Starts the poller. Without a URL the pane says so and nothing runs.
-pub fn spawn(url: Option<String>, graphs: Vec<GraphSpec>, tx: Sender<Msg>) -> watch::Sender<View> {
+/// With `probe`, looks for cAdvisor's metrics once and offers its panels.
+pub fn spawn(
+    url: Option<String>,
+    auth: Result<PromAuth, String>,
+    probe: bool,
+    tx: Sender<Msg>,
+) -> watch::Sender<View> {
     let (view_tx, mut view_rx) = watch::channel(None);
     tokio::spawn(async move {
         let Some(url) = url else { return };
-        let http = match reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-        {
-            Ok(h) => h,
-            Err(e) => {
-                let _ = tx
-                    .send(Msg::Metrics(MetricsEvent::Failed(one_line(&e))))
-                    .await;
-                return;
-            }
-        };
-        let client = match Client::from(http, &url) {
+        let client = match auth.and_then(|a| http(&a)).and_then(|h| {
+            Client::from(h, &url).map_err(|e| format!("prometheus URL {url}: {}", one_line(&e)))
+        }) {
             Ok(c) => c,
             Err(e) => {
-                let _ = tx
-                    .send(Msg::Metrics(MetricsEvent::Failed(format!(
-                        "prometheus URL {url}: {}",
-                        one_line(&e)
-                    ))))
-                    .await;
+                let _ = tx.send(Msg::Metrics(MetricsEvent::Failed(e))).await;
                 return;
             }
         };
+        if probe && has_cadvisor(&client).await {
+            let extra = MetricsEvent::Extra(crate::config::cadvisor_graphs());
+            if tx.send(Msg::Metrics(extra)).await.is_err() {
+                return;
+            }
+        }
+        let mut backoff = BACKOFF_MIN;
         loop {
-            let view = *view_rx.borrow_and_update();
-            if let Some((graph, width)) = view
-                && let Some(g) = graphs.get(graph)
-            {
+            let view = view_rx.borrow_and_update().clone();
+            let mut wait = Duration::from_secs(3600);
+            if let Some(v) = view {
                 let now = chrono::Utc::now().timestamp();
-                let ev = match query(&client, g, width, now).await {
-                    Ok((start, end, series)) => MetricsEvent::Data {
-                        graph,
-                        start,
-                        end,
-                        series,
-                    },
-                    Err(e) => MetricsEvent::Failed(format!("{url}: {e}")),
+                let ev = match query(&client, &v, now).await {
+                    Ok((start, end, step, series)) => {
+                        backoff = BACKOFF_MIN;
+                        wait = refresh_for(step);
+                        MetricsEvent::Data {
+                            graph: v.index,
+                            start,
+                            end,
+                            step,
+                            series,
+                        }
+                    }
+                    Err(e) => {
+                        wait = backoff;
+                        backoff = (backoff * 2).min(BACKOFF_MAX);
+                        match e {
+                            QueryError::Answered(e) => MetricsEvent::QueryFailed {
+                                graph: v.index,
+                                error: e,
+                            },
+                            QueryError::Unreachable(e) => {
+                                MetricsEvent::Failed(format!("{url}: {e}"))
+                            }
+                        }
+                    }
                 };
                 if tx.send(Msg::Metrics(ev)).await.is_err() {
                     return;
                 }
             }
             tokio::select! {
-                changed = view_rx.changed() => if changed.is_err() { return },
-                _ = tokio::time::sleep(REFRESH) => {}
+                changed = view_rx.changed() => {
+                    if changed.is_err() { return }
+                    backoff = BACKOFF_MIN;
+                }
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     });
@@ -149,7 +262,7 @@ mod tests {
 
     #[test]
     fn aligned_ends_do_not_move_within_a_step() {
-        let step = step_for(RANGE_SECS, 100) as i64;
+        let step = step_for(12 * 3600, 100) as i64;
         let a = 1_795_600_000 - 1_795_600_000 % step;
         let b = (1_795_600_000 + step - 1) - (1_795_600_000 + step - 1) % step;
         assert!(b == a || b == a + step);
@@ -157,10 +270,27 @@ mod tests {
     }
 
     #[test]
-    fn step_follows_width() {
+    fn step_follows_width_within_prometheus_limits() {
         assert_eq!(step_for(43_200, 100), 432.0);
-        assert_eq!(step_for(600, 100), 15.0);
+        assert_eq!(step_for(600, 100), 15.0, "never finer than a scrape");
         assert_eq!(step_for(43_200, 0), 43_200.0);
+        // A week over a very wide plot stays under 11,000 points.
+        let week = 7 * 86_400;
+        assert!(week as f64 / step_for(week, 60_000) <= MAX_POINTS);
+        assert_eq!(refresh_for(15.0), Duration::from_secs(15));
+        assert_eq!(refresh_for(4032.0), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn variables_are_filled_longest_first() {
+        let vars = vec![
+            ("pod".to_string(), "db-0".to_string()),
+            ("podname".to_string(), "x".to_string()),
+        ];
+        assert_eq!(
+            expand("up{pod=~\"$pod\",n=\"$podname\"}", &vars),
+            "up{pod=~\"db-0\",n=\"x\"}"
+        );
     }
 
     #[test]
