@@ -161,6 +161,19 @@ say "Prometheus on 127.0.0.1:$prom_port with 24 h of backfilled history"
 curl -sf -H "Authorization: bearer $(cat "$pki/px-view.token")" \
   "http://127.0.0.1:$px_metrics_port/sim/backfill?hours=24&step=60" >"$envdir/prometheus/backfill.om"
 promtool tsdb create-blocks-from openmetrics "$envdir/prometheus/backfill.om" "$envdir/prometheus/data" >"$envdir/logs/backfill.log"
+# Series of known values for the metrics tests, one sample a minute for 24 h up to the
+# last full hour: "ramp" is the minute's index with minutes 600-629 missing (a gap);
+# "nan" is the index mod 7, with NaN every tenth minute.
+known_end=$(( $(date +%s) / 3600 * 3600 ))
+awk -v end="$known_end" 'BEGIN {
+  start = end - 86400
+  print "# TYPE sextant_known gauge"
+  for (t = start; t < end; t += 60) { m = (t - start) / 60; if (m >= 600 && m < 630) continue
+    printf "sextant_known{series=\"ramp\"} %d %d\n", m, t }
+  for (t = start; t < end; t += 60) { m = (t - start) / 60
+    printf "sextant_known{series=\"nan\"} %s %d\n", (m % 10 == 5) ? "NaN" : m % 7, t }
+  print "# EOF" }' >"$envdir/prometheus/known.om"
+promtool tsdb create-blocks-from openmetrics "$envdir/prometheus/known.om" "$envdir/prometheus/data" >>"$envdir/logs/backfill.log"
 cat >"$envdir/prometheus/prometheus.yml" <<YAML
 global:
   scrape_interval: 15s
@@ -192,6 +205,7 @@ export SEXTANT_TEST_VIEWER_KUBECONFIG=$envdir/viewer.kubeconfig
 export SEXTANT_TEST_REPO=$envdir/shop-gitops
 export SEXTANT_TEST_REMOTE=$envdir/remote.git
 export SEXTANT_TEST_PROMETHEUS=http://127.0.0.1:$prom_port
+export SEXTANT_TEST_KNOWN_END=$known_end
 export SEXTANT_TEST_PORTWORX=http://127.0.0.1:$px_port
 export SEXTANT_TEST_PORTWORX_TOKEN_FILE=$pki/px-admin.token
 export SEXTANT_TEST_PORTWORX_VIEW_TOKEN_FILE=$pki/px-view.token
