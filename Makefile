@@ -54,6 +54,7 @@ bench: kube build build-testenv
 	@devenv/bench.sh
 	@devenv/bench-scale.sh
 	@devenv/bench-git.sh
+	@cargo bench --bench chart
 
 bench-quick: kube build build-testenv
 	@devenv/bench.sh

@@ -8,7 +8,7 @@ use crate::app::State;
 use crate::app::marks::marks;
 use crate::app::state::{Link, Pane, RANGES};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
@@ -85,17 +85,18 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         let mark = if m.ascii { "! " } else { "⚠ " };
         let text = format!("{mark}{}", clip(e, usize::from(inner.width) * 2));
         let data = m.shown == Some(m.current);
-        // Without data the whole pane explains; with data, one or two rows.
+        // Without data the whole pane explains; with data, at most two rows.
+        let needed = text
+            .chars()
+            .count()
+            .div_ceil(usize::from(inner.width.max(1)));
         let rows = if data {
-            2.min(inner.height / 4).max(1)
+            (needed.min(2) as u16).min(inner.height / 4).max(1)
         } else {
             inner.height
         };
-        let [top, rest] = ratatui::layout::Layout::vertical([
-            ratatui::layout::Constraint::Length(rows),
-            ratatui::layout::Constraint::Min(0),
-        ])
-        .areas(inner);
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(inner);
         f.render_widget(
             Paragraph::new(Span::styled(text, theme.style("status.error")))
                 .wrap(Wrap { trim: true }),

@@ -1,10 +1,13 @@
 //! Views: functions of state and theme that draw. No IO, no mutation.
+mod chart;
 mod cluster;
 mod diff;
 mod format;
 mod git;
 mod help;
+mod legend;
 mod metrics;
+mod plot;
 mod status;
 mod storage;
 mod sync;

@@ -3,12 +3,14 @@
 //! dates, metrics axis) are masked, since they depend on the machine's time zone; the
 //! git dates are checked separately against chrono's local formatting. Colours are
 //! checked through the buffer's cell styles.
+use super::chart::{Chart, ChartMark, ChartSeries};
 use super::theme::Theme;
 use crate::app::cluster::Kind;
 use crate::app::diff::{Diff, DiffTarget};
 use crate::app::keymap::Keymap;
+use crate::app::marks::MarkKind;
 use crate::app::msg::{ClusterEvent, GitEvent, MetricsEvent, Msg, StorageEvent, SyncEvent};
-use crate::app::state::{CommitRow, Link, PxCluster, RepoInfo, Series, VolumeRow};
+use crate::app::state::{CommitRow, Link, Pane, PxCluster, RepoInfo, Series, VolumeRow};
 use crate::app::sync::{Drift, Mark};
 use crate::app::{State, update};
 use crate::engine::plan::{Action, Plan, Step};
@@ -335,6 +337,7 @@ impl Screen {
                 graph: 0,
                 start: (NOW - 12 * 3600) as f64,
                 end: NOW as f64,
+                step: 600.0,
                 series: series(),
             }),
             Msg::Storage(StorageEvent::Data {
@@ -483,7 +486,7 @@ fn four_panes_with_data_and_an_open_tree() {
     for want in [
         " Cluster kind-sextant · https://127.0.0.1:6443 · all namespaces",
         " Git shop-deploy · main @ 3f2a9c1 · 6 commits",
-        " Metrics Volume writes (1/3) · last 12h",
+        " Metrics Volume writes (1/6) · last 6h · step 10m",
         " Storage Portworx px-sim · STATUS_OK · 3 volumes",
         "shop/data-db-0",
         "ctx:kind-sextant  ns:all  repo:shop-deploy@main",
@@ -874,6 +877,7 @@ fn sync_record(commit: &str) -> Msg {
         path: "apps".into(),
         synced_at: "2024-05-01T09:00:00Z".into(),
         synced_by: "ada".into(),
+        ..Default::default()
     })))
 }
 
@@ -1370,4 +1374,309 @@ fn the_commit_dialog_lists_the_files_and_the_message_being_typed() {
     assert!(screen.contains("Commit 50 changed files:"), "{screen}");
     assert!(screen.contains("  … and 39 more"), "{screen}");
     assert!(screen.contains("message: ▏"), "{screen}");
+}
+
+// ── Metrics charts ───────────────────────────────────────────────────────────
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// One sample a minute over the hour before NOW; `f` gives the value at minute k.
+fn minutes(f: impl Fn(usize) -> f64) -> Vec<(f64, f64)> {
+    (0..=60)
+        .map(|k| ((NOW - 3600 + 60 * k as i64) as f64, f(k)))
+        .collect()
+}
+
+fn chart_mark(minute: i64, kind: MarkKind, label: &str, highlighted: bool) -> ChartMark {
+    ChartMark {
+        time: (NOW - 3600 + 60 * minute) as f64,
+        kind,
+        label: label.into(),
+        highlighted,
+    }
+}
+
+/// A chart drawn alone into a `w` × `h` area.
+fn draw_chart(chart: &Chart, w: u16, h: u16) -> Buffer {
+    let theme = Theme::bundled("dark").unwrap();
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| {
+        let area = f.area();
+        super::plot::draw(f.buffer_mut(), area, chart, &theme)
+    })
+    .unwrap();
+    t.backend().buffer().clone()
+}
+
+/// The metrics pane alone, filling a `w` × `h` screen.
+fn draw_metrics(s: &Screen, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| {
+        let area = f.area();
+        super::pane(f, &s.state, &s.theme, Pane::Metrics, area)
+    })
+    .unwrap();
+    t.backend().buffer().clone()
+}
+
+fn is_braille(c: char) -> bool {
+    ('\u{2800}'..='\u{28ff}').contains(&c)
+}
+
+/// The column of the plot's left edge: right of the y axis on the axis row.
+fn plot_left(b: &Buffer) -> u16 {
+    let (x, _) = find_all(b, "└")[0];
+    x + 1
+}
+
+#[test]
+fn a_chart_with_markers_draws_them_across_the_plot_in_their_kinds_styles() {
+    let (up, down) = (
+        minutes(|k| (k as f64 / 6.0) * MIB),
+        minutes(|k| (60 - k) as f64 * 0.05 * MIB),
+    );
+    let chart = Chart {
+        series: vec![
+            ChartSeries {
+                label: "shop/data-db-0".into(),
+                points: &up,
+            },
+            ChartSeries {
+                label: "shop/data-db-1".into(),
+                points: &down,
+            },
+        ],
+        start: (NOW - 3600) as f64,
+        end: NOW as f64,
+        step: 60.0,
+        unit: crate::config::Unit::Bytes,
+        marks: vec![
+            chart_mark(
+                10,
+                MarkKind::Commit,
+                "3f2a9c1 db: raise max_connections",
+                false,
+            ),
+            chart_mark(25, MarkKind::Sync, "sync 3f2a9c1 by ada", true),
+            chart_mark(
+                40,
+                MarkKind::Rollback,
+                "9d01e22 Revert \"db: raise\"",
+                false,
+            ),
+            chart_mark(50, MarkKind::Snapshot, "snapshot shop/db-before", false),
+        ],
+        ascii: false,
+    };
+    let (w, h) = (80, 20);
+    let b = draw_chart(&chart, w, h);
+    let screen = screen_text(&b);
+    let theme = Theme::bundled("dark").unwrap();
+    // Legend: latest, min and max in the unit, then the kinds and the highlighted label.
+    for want in [
+        "━ shop/data-db-0  10 MiB  min 0 B max 10 MiB",
+        "━ shop/data-db-1     0 B  min 0 B max  3 MiB",
+        "○ commit  ↺ roll back  ● sync  ■ snapshot  ▸ sync 3f2a9c1 by ada",
+    ] {
+        assert!(screen.contains(want), "missing {want:?} in\n{screen}");
+    }
+    // Each marker is a line over the plot's full height in its column, its glyph on the axis.
+    let left = plot_left(&b);
+    let (_, axis_y) = find_all(&b, "└")[0];
+    let plot_w = w - left;
+    for m in &chart.marks {
+        let col = super::chart::column(m.time, chart.start, chart.end, plot_w, false).unwrap();
+        let x = left + col;
+        let token = super::legend::mark_token(m.kind);
+        let line = if m.highlighted { "┃" } else { "│" };
+        let drawn = (0..axis_y).filter(|&y| b[(x, y)].symbol() == line).count();
+        assert!(
+            drawn as u16 >= axis_y - 2,
+            "{token} at {x}: {drawn} of {axis_y} rows"
+        );
+        for y in (0..axis_y).filter(|&y| b[(x, y)].symbol() == line) {
+            assert_eq!(
+                Some(b[(x, y)].fg),
+                theme.style(token).fg,
+                "{token} at ({x}, {y})"
+            );
+            assert_eq!(b[(x, y)].modifier.contains(Modifier::BOLD), m.highlighted);
+        }
+        let glyph = super::legend::mark_symbol(m.kind, false).to_string();
+        assert_eq!(b[(x, axis_y)].symbol(), glyph);
+    }
+    // The highest line stays below the frame's top row.
+    assert!((left..w).all(|x| !b[(x, 0)].symbol().chars().any(is_braille)));
+    insta::assert_snapshot!("chart_markers", screen);
+}
+
+#[test]
+fn a_gap_in_the_samples_stays_a_gap_and_nan_is_not_zero() {
+    // Minutes 20 to 34 missing, minute 45 NaN, minute 50 +Inf.
+    let points: Vec<(f64, f64)> = minutes(|k| 4.0 + (k % 5) as f64)
+        .into_iter()
+        .filter(|p| !(20..35).contains(&(((p.0 as i64) - (NOW - 3600)) / 60)))
+        .map(|(t, v)| match (t as i64 - (NOW - 3600)) / 60 {
+            45 => (t, f64::NAN),
+            50 => (t, f64::INFINITY),
+            _ => (t, v),
+        })
+        .collect();
+    let chart = Chart {
+        series: vec![ChartSeries {
+            label: "iops".into(),
+            points: &points,
+        }],
+        start: (NOW - 3600) as f64,
+        end: NOW as f64,
+        step: 60.0,
+        unit: crate::config::Unit::OpsPerSecond,
+        marks: vec![],
+        ascii: false,
+    };
+    let (w, h) = (64, 16);
+    let b = draw_chart(&chart, w, h);
+    let screen = screen_text(&b);
+    let left = plot_left(&b);
+    let (_, axis_y) = find_all(&b, "└")[0];
+    let col = |minute: i64| {
+        left + super::chart::column(
+            (NOW - 3600 + 60 * minute) as f64,
+            chart.start,
+            chart.end,
+            w - left,
+            false,
+        )
+        .unwrap()
+    };
+    let lit = |x: u16| (0..axis_y).any(|y| b[(x, y)].symbol().chars().any(is_braille));
+    assert!(lit(col(19)) && lit(col(35)), "{screen}");
+    for x in col(19) + 1..col(35) {
+        assert!(!lit(x), "column {x} in the gap is drawn\n{screen}");
+    }
+    // NaN and Inf are not zero: nothing is drawn on the bottom rows there.
+    let bottom = axis_y - 1;
+    for m in [45, 50] {
+        assert!(
+            !b[(col(m), bottom)].symbol().chars().any(is_braille),
+            "{screen}"
+        );
+    }
+    // The legend's max ignores +Inf, its latest is the last finite sample.
+    assert!(
+        screen.contains("━ iops  4 ops/s  min 4 ops/s max 8 ops/s"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("chart_gap", screen);
+}
+
+#[test]
+fn many_series_draw_the_top_ones_and_count_the_rest() {
+    let series: Vec<Vec<(f64, f64)>> = (0..50)
+        .map(|i| minutes(|k| (i * 10 + k % 3) as f64))
+        .collect();
+    let chart = Chart {
+        series: series
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ChartSeries {
+                label: format!("pod-{i:02}"),
+                points: p,
+            })
+            .collect(),
+        start: (NOW - 3600) as f64,
+        end: NOW as f64,
+        step: 60.0,
+        unit: crate::config::Unit::None,
+        marks: vec![],
+        ascii: false,
+    };
+    let screen = screen_text(&draw_chart(&chart, 100, 40));
+    for i in 42..50 {
+        assert!(
+            screen.contains(&format!("pod-{i:02}")),
+            "pod-{i} missing\n{screen}"
+        );
+    }
+    assert!(!screen.contains("pod-41"), "{screen}");
+    assert!(screen.contains("and 42 more"), "{screen}");
+    // The first legend row is the biggest.
+    let first = screen.lines().find(|l| l.contains("━ pod-")).unwrap();
+    assert!(first.contains("pod-49"), "{first}");
+}
+
+/// The metrics pane after a bad query: Prometheus's words above the last data.
+fn failed_query() -> Screen {
+    let mut s = Screen::new(true);
+    s.everything()
+        .send([Msg::Metrics(MetricsEvent::QueryFailed {
+            graph: 0,
+            error: "bad_data: 1:5: parse error: unexpected character inside braces: '}'".into(),
+        })]);
+    s
+}
+
+#[test]
+fn a_bad_query_shows_prometheus_error_while_the_last_data_stays() {
+    let s = failed_query();
+    let b = draw_metrics(&s, 80, 24);
+    let screen = screen_text(&b);
+    let at = find(&b, "⚠ bad_data: 1:5: parse error: unexpected");
+    assert_styled(&b, at, "bad_data", s.style("status.error"));
+    assert!(screen.contains("━ shop/data-db-0"), "{screen}");
+    assert!(
+        b.content.iter().any(|c| c.symbol().chars().any(is_braille)),
+        "the last data is gone\n{screen}"
+    );
+    assert!(screen.contains("last 6h · step 10m"), "{screen}");
+    insta::assert_snapshot!("metrics_query_error", screen);
+
+    // The next answer clears it.
+    let mut s = s;
+    s.send([Msg::Metrics(MetricsEvent::Data {
+        graph: 0,
+        start: (NOW - 12 * 3600) as f64,
+        end: NOW as f64,
+        step: 600.0,
+        series: series(),
+    })]);
+    assert!(!screen_text(&draw_metrics(&s, 80, 24)).contains("bad_data"));
+}
+
+#[test]
+fn a_narrow_metrics_pane_keeps_names_and_latest_values_and_drops_min_max() {
+    let s = failed_query();
+    let b = draw_metrics(&s, 28, 16);
+    let screen = screen_text(&b);
+    assert!(screen.contains("⚠ bad_data"), "{screen}");
+    assert!(!screen.contains("min "), "{screen}");
+    // Names keep both ends; the latest value stays.
+    assert!(screen.contains("━ shop/d…-db-0     2 MiB/s"), "{screen}");
+    assert!(screen.contains("━ shop/d…-db-1  1.12 MiB/s"), "{screen}");
+    insta::assert_snapshot!("metrics_narrow", screen);
+    // Tiny sizes draw without panicking.
+    for (w, h) in [(1, 1), (8, 3), (12, 6), (20, 8), (34, 5)] {
+        draw_metrics(&s, w, h);
+    }
+}
+
+#[test]
+fn plain_mode_draws_without_braille_and_with_plain_markers() {
+    let mut s = Screen::new(true);
+    s.everything();
+    s.state.metrics.ascii = true;
+    s.state.metrics.marker = Some(0);
+    let b = draw_metrics(&s, 80, 24);
+    let screen = screen_text(&b);
+    assert!(
+        !b.content.iter().any(|c| c.symbol().chars().any(is_braille)),
+        "{screen}"
+    );
+    assert!(screen.contains('#'), "the highlighted marker\n{screen}");
+    assert!(screen.contains("> "), "its label\n{screen}");
+    assert!(
+        screen.contains('*') || screen.contains('/') || screen.contains('-'),
+        "{screen}"
+    );
+    insta::assert_snapshot!("metrics_plain", screen);
 }
