@@ -45,13 +45,29 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap, area: Rect
             theme.style("status.warn"),
         ));
     }
-    let rect = centered(area, 64, lines.len() as u16 + 2);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(theme.style("border.focus"))
         .title(Span::styled(" Keys ", theme.style("title")))
         .style(theme.style("dialog"));
+    // Too many keys for the height: two columns, when the width allows.
+    const COLUMN: u16 = 84;
+    let rows = lines.len() as u16 + 2;
+    if rows > area.height && area.width >= 2 * COLUMN + 2 {
+        let half = lines.len().div_ceil(2);
+        let right = lines.split_off(half);
+        let rect = centered(area, 2 * COLUMN + 2, half as u16 + 2);
+        let inner = block.inner(rect);
+        f.render_widget(Clear, rect);
+        f.render_widget(block, rect);
+        let [l, r] =
+            Layout::horizontal([Constraint::Length(COLUMN), Constraint::Min(0)]).areas(inner);
+        f.render_widget(Paragraph::new(lines), l);
+        f.render_widget(Paragraph::new(right), r);
+        return;
+    }
+    let rect = centered(area, COLUMN, rows);
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(lines).block(block), rect);
 }
