@@ -1,6 +1,7 @@
 //! End to end: the real binary in tmux against the environment, keys sent, screen read.
 mod common;
 use common::{env, unique};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -11,11 +12,15 @@ struct Tmux {
 impl Tmux {
     /// Starts sextant with `args` in a detached session of the given size.
     fn start(args: &[&str], cols: u16, rows: u16) -> Tmux {
-        let t = Tmux {
-            socket: format!("sextant-e2e-{}", unique()),
-        };
+        let socket = format!("sextant-e2e-{}", unique());
+        let log = std::env::temp_dir().join(format!("{socket}.log"));
+        Tmux::start_logged(socket, &log, args, cols, rows)
+    }
+
+    /// The same, logging to `log`.
+    fn start_logged(socket: String, log: &Path, args: &[&str], cols: u16, rows: u16) -> Tmux {
+        let t = Tmux { socket };
         let bin = env!("CARGO_BIN_EXE_sextant");
-        let log = std::env::temp_dir().join(format!("{}.log", t.socket));
         let mut cmd = format!("{bin} --log-file {}", log.display());
         for a in args {
             cmd.push_str(&format!(" '{a}'"));
@@ -291,4 +296,257 @@ fn ctx_switches_to_another_context_and_back() {
     );
     t.keys(&[":", "c", "t", "x", " ", "n", "o", "p", "e", "Enter"]);
     t.wait(&["nope"], 10);
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test Ops",
+            "-c",
+            "user.email=ops@example.com",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn kubectl(args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .args(["--kubeconfig", &env("SEXTANT_TEST_KUBECONFIG")])
+        .args(args)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A GitOps repository (a clone of a bare remote) whose manifests make a namespace
+/// and an app of their own, so the test shares nothing with the demo.
+struct Fixture {
+    root: PathBuf,
+    work: PathBuf,
+    /// The namespace, and the app's name.
+    name: String,
+}
+
+impl Fixture {
+    fn new(prefix: &str) -> Fixture {
+        let name = format!("{prefix}-{}", unique());
+        let root = std::env::temp_dir().join(format!("sextant-{name}"));
+        let (remote, work) = (root.join("remote.git"), root.join("work"));
+        std::fs::create_dir_all(&root).unwrap();
+        git(
+            &root,
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                remote.to_str().unwrap(),
+            ],
+        );
+        git(
+            &root,
+            &[
+                "clone",
+                "-q",
+                remote.to_str().unwrap(),
+                work.to_str().unwrap(),
+            ],
+        );
+        let f = Fixture { root, work, name };
+        f.write(
+            "ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: NS\n",
+        );
+        for (cm, data) in [("settings", "level: info"), ("flags", "beta: \"off\"")] {
+            f.write(
+                &format!("app/{cm}.yaml"),
+                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {cm}\n  namespace: NS\ndata:\n  {data}\n"),
+            );
+        }
+        git(&f.work, &["add", "-A"]);
+        git(&f.work, &["commit", "-q", "-m", "Add settings and flags"]);
+        git(&f.work, &["push", "-q", "origin", "main"]);
+        f
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        let p = self.work.join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text.replace("NS", &self.name)).unwrap();
+    }
+
+    /// sextant on this repository, app and namespace, logging next to the repository.
+    fn start(&self, extra: &[&str]) -> Tmux {
+        let kubeconfig = env("SEXTANT_TEST_KUBECONFIG");
+        let mut args = vec![
+            "--kubeconfig",
+            &kubeconfig,
+            "--repo",
+            self.work.to_str().unwrap(),
+            "--app",
+            &self.name,
+            "-n",
+            &self.name,
+        ];
+        args.extend_from_slice(extra);
+        let socket = format!("sextant-e2e-{}", unique());
+        let log = self.root.join(format!("{socket}.log"));
+        Tmux::start_logged(socket, &log, &args, 160, 60)
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // Best effort: what a failed test leaves behind is named after it.
+        let kubeconfig = env("SEXTANT_TEST_KUBECONFIG");
+        let record = format!("sync-{}", self.name);
+        for args in [
+            vec!["delete", "namespace", &self.name, "--wait=false"],
+            vec!["-n", "sextant-system", "delete", "configmap", &record],
+        ] {
+            let _ = Command::new("kubectl")
+                .args(["--kubeconfig", &kubeconfig])
+                .args(args)
+                .arg("--ignore-not-found")
+                .output();
+        }
+        // The repository and the log stay for a failed test to be read.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// The first line of the screen holding `needle`.
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?}:\n{screen}"))
+}
+
+/// Waits until the cluster pane's row of `name` shows `mark` and the status bar `alert`.
+fn wait_for_mark(t: &Tmux, name: &str, mark: &str, alert: &str, secs: u64) -> String {
+    let row = format!(" {name} ");
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let s = t.screen();
+        let marked = s
+            .lines()
+            .any(|l| l.contains(&row) && l.contains(" cm ") && l.contains(mark));
+        if marked && s.contains(alert) {
+            return s;
+        }
+        assert!(
+            Instant::now() < end,
+            "{name} not {mark} with {alert:?} after {secs}s:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn sync_from_the_preview_then_drift_appears_and_read_only_refuses_to_sync() {
+    let f = Fixture::new("e2e-sync");
+    let ns = f.name.as_str();
+    let head = git(&f.work, &["rev-parse", "HEAD"]);
+    let short = &head[..8];
+    let t = f.start(&[]);
+    t.wait(&["● kube", "● git", "Add settings and flags"], 30);
+
+    // The preview shows the whole plan before anything is applied.
+    t.keys(&["s"]);
+    t.wait(
+        &[
+            &format!("Sync {short} → demo"),
+            "3 to create, 0 to update, 0 unchanged",
+            &format!("create Namespace {ns}  (ns.yaml:1)"),
+            &format!("create ConfigMap {ns}/settings  (app/settings.yaml:1)"),
+            &format!("create ConfigMap {ns}/flags  (app/flags.yaml:1)"),
+            "+  level: info",
+            " y apply ",
+        ],
+        20,
+    );
+    assert_eq!(
+        kubectl(&["get", "namespace", "--ignore-not-found", ns]),
+        "",
+        "nothing is applied before y"
+    );
+    t.keys(&["y"]);
+    t.wait(
+        &[
+            &format!("create ConfigMap {ns}/settings: applied"),
+            &format!("done: synced {short}"),
+            " Esc close ",
+        ],
+        20,
+    );
+    t.keys(&["Escape"]);
+    let s = wait_for_mark(&t, "settings", "synced", "✓ in sync", 20);
+    assert!(!s.contains("done: synced"), "the preview is closed:\n{s}");
+    assert!(line_with(&s, "NAME").contains("SYNC"), "{s}");
+    assert!(line_with(&s, &format!(" {ns} ")).contains("synced"), "{s}");
+    assert!(line_with(&s, " flags ").contains("synced"), "{s}");
+    // Objects git does not have get no mark.
+    let ca = line_with(&s, " kube-root-ca.crt ");
+    assert!(!ca.contains("synced") && !ca.contains("drifted"), "{s}");
+
+    // A change through the API shows up as drift on that object, with no keypress.
+    kubectl(&[
+        "-n",
+        ns,
+        "patch",
+        "configmap",
+        "settings",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"level":"debug"}}"#,
+        "--field-manager",
+        "ops-console",
+    ]);
+    let s = wait_for_mark(&t, "settings", "drifted", "⚑ drift 1", 20);
+    assert!(line_with(&s, " flags ").contains("synced"), "{s}");
+    assert!(!s.contains("✓ in sync"), "{s}");
+    drop(t);
+
+    // Read-only: drift is still shown (a read), but s is refused and no preview opens.
+    let t = f.start(&["--read-only"]);
+    t.wait(&["READ-ONLY", "● git"], 30);
+    wait_for_mark(&t, "settings", "drifted", "⚑ drift 1", 20);
+    t.keys(&["s"]);
+    let s = t.wait(&["read-only mode: writes are disabled"], 5);
+    // Give a plan that should not have been asked for time to arrive.
+    std::thread::sleep(Duration::from_secs(1));
+    let s2 = t.screen();
+    for screen in [&s, &s2] {
+        assert!(!screen.contains("Sync "), "no preview:\n{screen}");
+        assert!(!screen.contains("to create,"), "no preview:\n{screen}");
+    }
+    let live = kubectl(&[
+        "-n",
+        ns,
+        "get",
+        "configmap",
+        "settings",
+        "-o",
+        "jsonpath={.data.level}",
+    ]);
+    assert_eq!(live, "debug", "the drift is left alone");
 }
