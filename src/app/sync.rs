@@ -194,7 +194,7 @@ pub fn preview_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
         KeyCode::PageUp => p.scroll = p.scroll.saturating_sub(page),
         KeyCode::Char('g') | KeyCode::Home => p.scroll = 0,
         KeyCode::Char('G') | KeyCode::End => p.scroll = len.saturating_sub(1),
-        KeyCode::Char('p') if p.running.is_none() => p.prune = !p.prune,
+        KeyCode::Char('p') if p.running.is_none() && p.finished.is_none() => p.prune = !p.prune,
         KeyCode::Char('y') | KeyCode::Char('f') if p.running.is_none() && p.finished.is_none() => {
             return Some(WriteIntent::Sync {
                 plan: Box::new(p.plan.clone()),
@@ -278,6 +278,13 @@ pub fn event(state: &mut State, ev: SyncEvent, out: &mut Vec<Command>) {
             s.waiting = None;
             state.dirty = true;
             match result {
+                // A running sync keeps its window: its progress and result matter more.
+                Ok(_) if s.preview.as_ref().is_some_and(|p| p.running.is_some()) => {
+                    state.flash = Some((
+                        false,
+                        format!("plan of {} dropped: a sync is running", short(&rev)),
+                    ))
+                }
                 Ok(plan) => {
                     s.preview = Some(Preview {
                         plan: *plan,
@@ -351,5 +358,44 @@ pub fn affects_drift(state: &State, ev: &ClusterEvent) -> bool {
         }
         ClusterEvent::Listed(..) => !state.sync.drift.is_empty(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::keymap::Keymap;
+    use crate::app::msg::Msg;
+    use crate::app::update;
+
+    fn planned(commit: &str) -> Msg {
+        Msg::Sync(SyncEvent::Planned {
+            rev: commit.into(),
+            result: Ok(Box::new(Plan {
+                commit: commit.into(),
+                ..Default::default()
+            })),
+        })
+    }
+
+    #[test]
+    fn a_plan_never_replaces_a_running_sync_and_prune_is_fixed_once_done() {
+        let (mut s, km) = (State::new(false, vec![], 0), Keymap::default());
+        update(&mut s, &km, planned("aaaa1111"));
+        update(&mut s, &km, Msg::Key(KeyEvent::from(KeyCode::Char('y'))));
+        let id = s.sync.preview.as_ref().unwrap().running.expect("running");
+        update(&mut s, &km, planned("bbbb2222"));
+        let p = s.sync.preview.as_ref().unwrap();
+        assert_eq!((p.plan.commit.as_str(), p.running), ("aaaa1111", Some(id)));
+        assert!(s.flash.as_ref().unwrap().1.contains("a sync is running"));
+        update(&mut s, &km, Msg::Done(id, Ok("synced aaaa1111".into())));
+        update(&mut s, &km, Msg::Key(KeyEvent::from(KeyCode::Char('p'))));
+        assert!(
+            !s.sync.preview.as_ref().unwrap().prune,
+            "what was done stays as shown"
+        );
+        // Once finished, a new plan takes the window.
+        update(&mut s, &km, planned("bbbb2222"));
+        assert_eq!(s.sync.preview.as_ref().unwrap().plan.commit, "bbbb2222");
     }
 }
