@@ -278,6 +278,18 @@ impl<'a> Builder<'a> {
         {
             worst = worst.max(self.claim(name, &pvc.name, 1));
         }
+        // Services no workload answers: still objects someone may need to see.
+        let workloads_here: Vec<&ObjRow> = [Kind::StatefulSet, Kind::Deployment, Kind::DaemonSet]
+            .into_iter()
+            .flat_map(|k| self.c.in_namespace(k, name))
+            .collect();
+        for svc in self
+            .c
+            .in_namespace(Kind::Service, name)
+            .filter(|s| !workloads_here.iter().any(|w| selects(s, w)))
+        {
+            self.out.push(TreeLine::row(svc, 1, svc.health));
+        }
         for kind in [Kind::Ingress, Kind::ConfigMap, Kind::Secret] {
             for r in self.c.in_namespace(kind, name) {
                 self.out.push(TreeLine::row(r, 1, r.health));
@@ -471,6 +483,8 @@ mod tests {
                 "    snap db-snap",
                 "  cj backup",
                 "    job backup-1",
+                // web selects no workload: it stays visible at the namespace level.
+                "  svc web",
                 "  secret db-credentials",
             ]
         );
