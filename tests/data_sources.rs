@@ -6,7 +6,6 @@ use sextant::app::msg::GitEvent;
 use sextant::config::{Secret, default_graphs};
 use sextant::sources::{git, portworx::PxClient, prometheus};
 use std::path::PathBuf;
-use std::process::Command;
 use tokio::sync::mpsc;
 
 #[test]
@@ -39,16 +38,7 @@ fn git_lists_the_demo_history_a_page_at_a_time() {
 async fn git_worker_notices_a_pushed_and_pulled_commit() {
     let dir = std::env::temp_dir().join(format!("sextant-git-{}", unique()));
     let run = |args: &[&str], cwd: &PathBuf| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(cwd)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::git(cwd, args);
     };
     // A bare remote of our own, cloned twice: one clone is watched, the other pushes.
     let remote = dir.join("remote.git");

@@ -1,6 +1,6 @@
 //! End to end: the real binary in tmux against the environment, keys sent, screen read.
 mod common;
-use common::{env, unique};
+use common::{env, git, repo_with_remote, unique};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -298,26 +298,6 @@ fn ctx_switches_to_another_context_and_back() {
     t.wait(&["nope"], 10);
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test Ops",
-            "-c",
-            "user.email=ops@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 fn kubectl(args: &[&str]) -> String {
     let out = Command::new("kubectl")
         .args(["--kubeconfig", &env("SEXTANT_TEST_KUBECONFIG")])
@@ -345,28 +325,7 @@ impl Fixture {
     fn new(prefix: &str) -> Fixture {
         let name = format!("{prefix}-{}", unique());
         let root = std::env::temp_dir().join(format!("sextant-{name}"));
-        let (remote, work) = (root.join("remote.git"), root.join("work"));
-        std::fs::create_dir_all(&root).unwrap();
-        git(
-            &root,
-            &[
-                "init",
-                "-q",
-                "--bare",
-                "-b",
-                "main",
-                remote.to_str().unwrap(),
-            ],
-        );
-        git(
-            &root,
-            &[
-                "clone",
-                "-q",
-                remote.to_str().unwrap(),
-                work.to_str().unwrap(),
-            ],
-        );
+        let (_, work) = repo_with_remote(&root);
         let f = Fixture { root, work, name };
         f.write(
             "ns.yaml",

@@ -3,7 +3,7 @@
 //! files, and the read-only gate of the command line.
 mod common;
 
-use common::{env, init_crypto, unique};
+use common::{env, git, init_crypto, repo_with_remote, unique};
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use sextant::config::Scope;
@@ -12,29 +12,9 @@ use sextant::engine::sync::{self, Options, Report};
 use sextant::engine::target::Target;
 use sextant::engine::{gitops, manifests};
 use sextant::exec::Writer;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test Ops",
-            "-c",
-            "user.email=ops@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A GitOps repository (a clone of a bare remote) whose manifests live in one
 /// namespace and one app of their own, and a target on the environment's cluster.
@@ -51,31 +31,7 @@ impl Fixture {
         init_crypto();
         let id = unique();
         let dir = std::env::temp_dir().join(format!("sextant-engine-{prefix}-{id}"));
-        let remote = dir.join("remote.git");
-        let work = dir.join("work");
-        std::fs::create_dir_all(&dir).unwrap();
-        git(
-            &dir,
-            &[
-                "init",
-                "-q",
-                "--bare",
-                "-b",
-                "main",
-                remote.to_str().unwrap(),
-            ],
-        );
-        git(
-            &dir,
-            &[
-                "clone",
-                "-q",
-                remote.to_str().unwrap(),
-                work.to_str().unwrap(),
-            ],
-        );
-        git(&work, &["config", "user.name", "Test Ops"]);
-        git(&work, &["config", "user.email", "ops@example.com"]);
+        let (_, work) = repo_with_remote(&dir);
         let kubeconfig = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
         let c = sextant::sources::kube::connect(Some(&kubeconfig), None, &Scope::FromContext)
             .await
@@ -516,28 +472,13 @@ async fn the_command_line_reports_plans_and_read_only_refuses_writes() {
 fn commit_and_push_and_a_rejected_push() {
     let id = unique();
     let dir = std::env::temp_dir().join(format!("sextant-push-{id}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let remote = dir.join("remote.git");
+    // Two clones of one remote: a pushes first, b is then behind.
+    let (remote, a) = repo_with_remote(&dir);
+    let b = dir.join("b");
     git(
         &dir,
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            remote.to_str().unwrap(),
-        ],
+        &["clone", "-q", remote.to_str().unwrap(), b.to_str().unwrap()],
     );
-    let (a, b) = (dir.join("a"), dir.join("b"));
-    for c in [&a, &b] {
-        git(
-            &dir,
-            &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()],
-        );
-        git(c, &["config", "user.name", "Test Ops"]);
-        git(c, &["config", "user.email", "ops@example.com"]);
-    }
     std::fs::write(a.join("cm.yaml"), CONFIG).unwrap();
     git(&a, &["add", "-A"]);
     git(&a, &["commit", "-q", "-m", "first"]);

@@ -56,3 +56,54 @@ pub async fn namespace(client: &kube::Client, prefix: &str) -> String {
         .unwrap();
     ns
 }
+
+/// Runs git in `dir` as the tests' identity and returns its trimmed output; a failing
+/// git fails the test with git's own words.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test Ops",
+            "-c",
+            "user.email=ops@example.com",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A bare remote and a clone of it, under `root`: (remote, clone).
+pub fn repo_with_remote(root: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (remote, work) = (root.join("remote.git"), root.join("work"));
+    std::fs::create_dir_all(root).unwrap();
+    git(
+        root,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    git(&work, &["config", "user.name", "Test Ops"]);
+    git(&work, &["config", "user.email", "ops@example.com"]);
+    (remote, work)
+}
