@@ -222,6 +222,22 @@ fn an_unreachable_prometheus_and_portworx_are_reported_in_their_panes() {
     );
 }
 
+/// `:q` with a broken query: the panel shows Prometheus's own error, the other panes
+/// and the other panels keep working.
+#[test]
+fn a_bad_ad_hoc_query_shows_prometheus_error_in_its_panel_only() {
+    let t = Tmux::start(&["--config", &config()], 160, 45);
+    t.wait(&["carts-db", "Volume writes", "● prom"], 30);
+    t.keys(&[":"]);
+    t.keys(&["-l", "q sum(rate(px_volume_iops[5m]"]);
+    t.keys(&["Enter"]);
+    let s = t.wait(&["bad_data", "parse error", "(7/7)"], 20);
+    assert!(s.contains("carts-db") && s.contains("● prom"), "{s}");
+    // The panels before it still draw.
+    t.keys(&["]"]);
+    t.wait(&["Volume writes (1/7)", "KiB/s"], 20);
+}
+
 #[test]
 fn filter_describe_and_yaml_from_the_keyboard_never_show_a_secret() {
     let t = Tmux::start(&["--config", &config()], 160, 45);
