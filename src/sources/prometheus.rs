@@ -281,6 +281,52 @@ mod tests {
         assert_eq!(refresh_for(4032.0), Duration::from_secs(60));
     }
 
+    /// One request to a loopback listener: what it was sent, with an empty answer.
+    async fn capture(auth: PromAuth) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 8192];
+            let n = sock.read(&mut buf).await.unwrap();
+            let body = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            sock.write_all(reply.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&buf[..n]).to_lowercase()
+        });
+        let client = Client::from(http(&auth).unwrap(), &url).unwrap();
+        let v = GraphView {
+            index: 0,
+            query: "up".into(),
+            label: None,
+            unit: Unit::None,
+            width: 100,
+            range: 3600,
+        };
+        let (_, _, _, series) = query(&client, &v, 1_800_000_000).await.unwrap();
+        assert!(series.is_empty());
+        server.await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn credentials_go_in_the_authorization_header_only() {
+        use crate::config::Secret;
+        let req = capture(PromAuth::Bearer(Secret::new("tok-123"))).await;
+        assert!(req.contains("authorization: bearer tok-123\r\n"), "{req}");
+        let req = capture(PromAuth::Basic("ops".into(), Secret::new("pw"))).await;
+        // base64("ops:pw")
+        assert!(req.contains("authorization: basic b3bzonb3\r\n"), "{req}");
+        assert!(!capture(PromAuth::None).await.contains("authorization"));
+        // Debug output of the settings never shows them.
+        let shown = format!("{:?}", PromAuth::Basic("ops".into(), Secret::new("pw")));
+        assert_eq!(shown, r#"Basic("ops", Secret(***))"#);
+        assert!(!format!("{:?}", PromAuth::Bearer(Secret::new("tok-123"))).contains("tok-123"));
+    }
+
     #[test]
     fn variables_are_filled_longest_first() {
         let vars = vec![
