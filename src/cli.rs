@@ -186,7 +186,7 @@ fn fail(json: bool, e: &str, code: u8) -> u8 {
 type Res = Result<u8, (String, u8)>;
 
 fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(8)]
+    crate::engine::short(sha, 8)
 }
 
 async fn plan_at(ctx: &Ctx, rev: &str) -> Result<Plan, (String, u8)> {

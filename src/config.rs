@@ -146,6 +146,17 @@ impl Secret {
     }
 }
 
+/// An app name goes into a label value and a ConfigMap name: a DNS-1123 label.
+pub fn valid_app(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 53
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
 /// How sextant authenticates to Prometheus; the secrets are never shown or logged.
 #[derive(Clone, Debug, Default)]
 pub enum PromAuth {

@@ -53,6 +53,8 @@ pub fn spawn() -> Input {
 impl Input {
     /// Stops reading the terminal; returns once the thread no longer reads.
     pub fn pause(&self) {
+        // Cleared first, so an earlier pause's "parked" cannot answer for this one.
+        self.parked.store(false, Ordering::SeqCst);
         self.paused.store(true, Ordering::SeqCst);
         for _ in 0..50 {
             if self.parked.load(Ordering::SeqCst) {

@@ -45,6 +45,13 @@ fn main() -> ExitCode {
         }
     };
     let settings = Settings::resolve(cli, file);
+    if !sextant::config::valid_app(&settings.app) {
+        eprintln!(
+            "sextant: --app {:?}: use lower-case letters, digits and '-' (at most 53)",
+            settings.app
+        );
+        return ExitCode::from(2);
+    }
     if let Err(e) = init_logging(&settings.log_file) {
         eprintln!("sextant: {e}");
         return ExitCode::from(2);

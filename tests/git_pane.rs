@@ -388,3 +388,46 @@ async fn the_worker_follows_a_pulled_head_the_working_tree_and_opens_diffs() {
     // Only "kind: Deployment" is left of its six lines.
     assert_eq!((d.files[0].added, d.files[0].removed), (0, 5));
 }
+
+/// A Secret in the repository shows which keys a commit changes, never their values,
+/// in a commit's diff and in the working tree's.
+#[test]
+fn secret_values_never_reach_the_diff_viewer() {
+    let s = Scratch::new("secret");
+    let dir = &s.0;
+    init(dir);
+    let secret = |pw: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {pw}\n  user: admin\n"
+        )
+    };
+    write(dir, "apps/db-secret.yaml", &secret("hunter2"));
+    write(dir, "apps/web.yaml", WEB);
+    let first = commit(dir, "first");
+    write(dir, "apps/db-secret.yaml", &secret("correct-horse"));
+    let second = commit(dir, "rotate");
+    write(dir, "apps/db-secret.yaml", &secret("tr0ub4dor"));
+    let repo = git2::Repository::open(dir).unwrap();
+    for target in [
+        DiffTarget::Commit(first),
+        DiffTarget::Commit(second),
+        DiffTarget::WorkTree,
+    ] {
+        let d = git::diff(&repo, &target, None).unwrap();
+        let text: Vec<&str> = (0..d.lines.len()).map(|i| d.text(i)).collect();
+        let all = text.join("\n");
+        for value in ["hunter2", "correct-horse", "tr0ub4dor", "admin"] {
+            assert!(!all.contains(value), "{target:?} shows {value}:\n{all}");
+        }
+        assert!(all.contains("password: (redacted)"), "{all}");
+    }
+    // Other manifests are untouched.
+    let d = git::diff(
+        &repo,
+        &DiffTarget::Commit(run(dir, &["rev-parse", "HEAD~1"])),
+        None,
+    )
+    .unwrap();
+    let all: Vec<&str> = (0..d.lines.len()).map(|i| d.text(i)).collect();
+    assert!(all.join("\n").contains("+  replicas: 1"));
+}

@@ -103,7 +103,7 @@ pub(super) fn open_diff(state: &mut State, out: &mut Vec<Command>) {
         Some(Entry::WorkTree(n)) => (DiffTarget::WorkTree, format!("working tree ({n} files)")),
         Some(Entry::Commit(c)) => (
             DiffTarget::Commit(c.id.clone()),
-            format!("{} {}", &c.id[..c.id.len().min(7)], c.summary),
+            format!("{} {}", crate::engine::short(&c.id, 7), c.summary),
         ),
         None => return,
     };

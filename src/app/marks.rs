@@ -33,7 +33,7 @@ pub struct TimeMark {
 }
 
 fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(7)]
+    crate::engine::short(sha, 7)
 }
 
 /// Every marker inside the range shown, oldest first.

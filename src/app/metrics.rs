@@ -215,7 +215,10 @@ pub fn open_marker(state: &mut State, out: &mut Vec<Command>) {
         None => {
             state.flash = Some((
                 false,
-                format!("{} is not in the loaded history", &sha[..sha.len().min(8)]),
+                format!(
+                    "{} is not in the loaded history",
+                    crate::engine::short(&sha, 8)
+                ),
             ))
         }
     }

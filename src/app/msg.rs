@@ -187,7 +187,7 @@ impl WriteIntent {
             ],
             WriteIntent::Sync { plan, .. } => vec![plan.summary()],
             WriteIntent::Revert { sha, subject } => vec![
-                format!("Roll back {} \"{subject}\"", &sha[..sha.len().min(8)]),
+                format!("Roll back {} \"{subject}\"", crate::engine::short(sha, 8)),
                 "Commits its revert on top of HEAD as your git user,".into(),
                 "then previews the sync of that commit.".into(),
                 "Conflicts with later commits are reported, not forced.".into(),
@@ -211,9 +211,11 @@ impl WriteIntent {
                 name,
             } => format!("restart {} {namespace}/{name}", kind.short()),
             WriteIntent::Sync { plan, .. } => {
-                format!("sync {}", &plan.commit[..plan.commit.len().min(8)])
+                format!("sync {}", crate::engine::short(&plan.commit, 8))
             }
-            WriteIntent::Revert { sha, .. } => format!("roll back {}", &sha[..sha.len().min(8)]),
+            WriteIntent::Revert { sha, .. } => {
+                format!("roll back {}", crate::engine::short(sha, 8))
+            }
             WriteIntent::Commit { .. } => "commit".into(),
             WriteIntent::Push => "push".into(),
         }

@@ -248,7 +248,7 @@ pub fn ask_plan(state: &mut State, rev: String, out: &mut Vec<Command>) {
 }
 
 pub fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(8)]
+    crate::engine::short(sha, 8)
 }
 
 /// `r` on a commit: confirm, then the executor reverts it and plans the result.
@@ -271,7 +271,7 @@ pub fn ask_rollback(state: &mut State) {
     }
 }
 
-pub fn event(state: &mut State, ev: SyncEvent, out: &mut Vec<Command>) {
+pub fn event(state: &mut State, ev: SyncEvent) {
     let s = &mut state.sync;
     match ev {
         SyncEvent::Planned { rev, result } => {
@@ -283,6 +283,16 @@ pub fn event(state: &mut State, ev: SyncEvent, out: &mut Vec<Command>) {
                     state.flash = Some((
                         false,
                         format!("plan of {} dropped: a sync is running", short(&rev)),
+                    ))
+                }
+                // Keys typed into another dialog must never land in a preview.
+                Ok(_) if state.confirm.is_some() || s.commit.is_some() || state.input.is_some() => {
+                    state.flash = Some((
+                        false,
+                        format!(
+                            "plan of {} dropped: a dialog is open; s plans again",
+                            short(&rev)
+                        ),
                     ))
                 }
                 Ok(plan) => {
@@ -331,7 +341,6 @@ pub fn event(state: &mut State, ev: SyncEvent, out: &mut Vec<Command>) {
             }
         }
     }
-    let _ = out;
 }
 
 /// A write finished: a sync's preview shows how, and drift is checked again.

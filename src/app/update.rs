@@ -41,8 +41,22 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             }
             cluster_event(state, ev)
         }
-        Msg::Sync(ev) => sync::event(state, ev, &mut out),
+        Msg::Sync(ev) => sync::event(state, ev),
         Msg::Git(ev) => git::event(state, ev),
+        Msg::Metrics(MetricsEvent::Extra(extra)) => {
+            // New panels go first: ask again, for the index the poller echoes moved.
+            let m = &mut state.metrics;
+            let new: Vec<_> = extra
+                .into_iter()
+                .filter(|g| !m.graphs.contains(g))
+                .collect();
+            let n = new.len();
+            m.graphs.splice(0..0, new);
+            m.current += n;
+            m.shown = m.shown.map(|s| s + n);
+            state.dirty = true;
+            metrics::show(state, &mut out);
+        }
         Msg::Metrics(ev) => metrics_event(state, ev),
         Msg::Storage(ev) => storage_event(state, ev),
         Msg::Done(id, result) => {
@@ -84,21 +98,7 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         state.quit = true;
         return;
     }
-    if state.sync.preview.is_some() {
-        if let Some(intent) = sync::preview_key(state, key) {
-            let id = run_write(state, intent, out);
-            if let (Some(p), Some(id)) = (state.sync.preview.as_mut(), id) {
-                p.running = Some(id);
-            }
-        }
-        return;
-    }
-    if state.sync.commit.is_some() {
-        if let Some(intent) = sync::commit_key(state, key) {
-            run_write(state, intent, out);
-        }
-        return;
-    }
+    // Keys go to the topmost layer, in the order the view draws them.
     if let Some(confirm) = state.confirm.take() {
         match key.code {
             KeyCode::Char('y') | KeyCode::Enter => {
@@ -108,6 +108,21 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 state.flash = Some((true, "cancelled".into()))
             }
             _ => state.confirm = Some(confirm),
+        }
+        return;
+    }
+    if state.sync.commit.is_some() {
+        if let Some(intent) = sync::commit_key(state, key) {
+            run_write(state, intent, out);
+        }
+        return;
+    }
+    if state.sync.preview.is_some() {
+        if let Some(intent) = sync::preview_key(state, key) {
+            let id = run_write(state, intent, out);
+            if let (Some(p), Some(id)) = (state.sync.preview.as_mut(), id) {
+                p.running = Some(id);
+            }
         }
         return;
     }
@@ -470,6 +485,19 @@ fn expand(state: &mut State, open: bool, toggle: bool) {
     }
 }
 
+/// Drift, plans and the record belong to the cluster they came from. A running sync
+/// keeps its window, so its outcome is still seen.
+fn forget_sync(s: &mut sync::SyncState, g: &mut super::state::GitState) {
+    let running = s.preview.take().filter(|p| p.running.is_some());
+    *s = sync::SyncState {
+        preview: running,
+        commit: s.commit.take(),
+        ..Default::default()
+    };
+    g.synced = None;
+    g.synced_row = None;
+}
+
 fn cluster_event(state: &mut State, ev: ClusterEvent) {
     let c = &mut state.cluster;
     // The cursor stays on its object when lines appear or go above it.
@@ -486,6 +514,7 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         } => {
             // Anything the old scope's watchers sent is queued before this.
             c.clear();
+            forget_sync(&mut state.sync, &mut state.git);
             c.connection = Connection::Connected { context, server };
             c.namespace = namespace.clone();
             if let Some(ns) = namespace {
@@ -494,6 +523,7 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         }
         ClusterEvent::ConfigFailed(e) => {
             c.clear();
+            forget_sync(&mut state.sync, &mut state.git);
             c.connection = Connection::Failed(e);
         }
         ClusterEvent::Listed(kind, rows) => {
@@ -592,17 +622,8 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
             m.link = Link::Up;
         }
         MetricsEvent::QueryFailed { .. } => {}
-        MetricsEvent::Extra(extra) => {
-            let new: Vec<_> = extra
-                .into_iter()
-                .filter(|g| !m.graphs.contains(g))
-                .collect();
-            let n = new.len();
-            m.graphs.splice(0..0, new);
-            m.current += n;
-            m.shown = m.shown.map(|s| s + n);
-            state.dirty = true;
-        }
+        // Handled in `update`, which can ask for the panel again.
+        MetricsEvent::Extra(_) => {}
     }
 }
 

@@ -30,7 +30,8 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<String, String> {
         .map_err(|e| format!("{rev}: {}", err(e)))
 }
 
-/// Files that differ from HEAD in the working tree, as `git status` lists them.
+/// Files that differ from HEAD in the working tree: tracked changes, and untracked
+/// manifests only, as the git pane counts them; a stray `.env` is never swept in.
 pub fn changed_files(repo: &Repository) -> Result<Vec<String>, String> {
     let mut opts = StatusOptions::new();
     opts.include_untracked(true).recurse_untracked_dirs(true);
@@ -38,7 +39,11 @@ pub fn changed_files(repo: &Repository) -> Result<Vec<String>, String> {
     Ok(statuses
         .iter()
         .filter(|s| !s.status().is_ignored())
-        .filter_map(|s| s.path().ok().map(String::from))
+        .filter_map(|s| {
+            let path = s.path().ok()?.to_string();
+            let manifest = path.ends_with(".yaml") || path.ends_with(".yml");
+            (!s.status().is_wt_new() || manifest).then_some(path)
+        })
         .collect())
 }
 
@@ -54,7 +59,7 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
     if target.parent_count() != 1 {
         return Err(format!(
             "{}: only commits with one parent can be rolled back",
-            &target.id().to_string()[..8]
+            crate::engine::short(&target.id().to_string(), 8)
         ));
     }
     let mut index = repo.revert_commit(&target, &head, 0, None).map_err(err)?;
@@ -68,7 +73,7 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
             .collect();
         return Err(format!(
             "rolling back {} conflicts with later commits in {}: revert it by hand",
-            &target.id().to_string()[..8],
+            crate::engine::short(&target.id().to_string(), 8),
             files.join(", ")
         ));
     }

@@ -8,3 +8,8 @@ pub mod record;
 pub mod rollout;
 pub mod sync;
 pub mod target;
+
+/// The first `n` characters of a SHA, or all of it when shorter or not ASCII.
+pub fn short(sha: &str, n: usize) -> &str {
+    sha.get(..n).unwrap_or(sha)
+}

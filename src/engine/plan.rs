@@ -23,7 +23,7 @@ pub enum Action {
     Error,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct Step {
     pub object: ObjRef,
     pub action: Action,
@@ -41,6 +41,20 @@ pub struct Step {
     /// What would be applied (None for prune and errors).
     #[serde(skip)]
     pub body: Option<Value>,
+}
+
+// Written out to leave the body out: a Secret's manifest must not reach a log.
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("Step")
+            .field("object", &self.object)
+            .field("action", &self.action)
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("changes", &self.changes)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -125,6 +139,12 @@ const PRUNE_KINDS: [(&str, &str); 10] = [
 pub fn body(obj: &Value, commit: &str, app: &str) -> Value {
     let mut b = obj.clone();
     let meta = &mut b["metadata"];
+    // Indexing a non-mapping would panic; the manifest check reports it (`bad_metadata`).
+    for k in ["labels", "annotations"] {
+        if !meta[k].is_object() {
+            meta[k] = Value::Object(Default::default());
+        }
+    }
     meta["labels"][APP_LABEL] = Value::String(app.into());
     meta["annotations"][COMMIT_ANNOTATION] = Value::String(commit.into());
     b
@@ -134,6 +154,19 @@ fn commit_of(live: &Value) -> Option<&str> {
     live.pointer("/metadata/annotations")?
         .get(COMMIT_ANNOTATION)?
         .as_str()
+}
+
+/// Labels and annotations must be mappings; anything else is the manifest's error.
+fn bad_metadata(obj: &Value) -> Option<String> {
+    ["labels", "annotations"].iter().find_map(|k| {
+        let v = obj.pointer(&format!("/metadata/{k}"))?;
+        (!v.is_object() && !v.is_null()).then(|| format!("metadata.{k} must be a mapping"))
+    })
+}
+
+fn identity(o: &ObjRef) -> (String, String, Option<String>, String) {
+    let (group, kind) = group_kind(o);
+    (group, kind, o.namespace.clone(), o.name.clone())
 }
 
 fn group_kind(o: &ObjRef) -> (String, String) {
@@ -214,6 +247,11 @@ async fn plan_one(t: &Target, obj: &Value, commit: &str, app: &str, crds: &NewKi
         }
     };
     let mut st = step(l.obj.clone(), Action::Unchanged);
+    if let Some(e) = bad_metadata(obj) {
+        st.action = Action::Error;
+        st.message = Some(e);
+        return st;
+    }
     let live = match t.get(&l).await {
         Ok(Some(v)) => v,
         Ok(None) => {
@@ -285,16 +323,18 @@ pub async fn plan(t: &Target, m: &Manifests, path: &str, app: &str) -> Plan {
         steps,
         errors: m.errors.iter().map(|e| e.to_string_line()).collect(),
     };
-    let wanted: BTreeSet<ObjRef> = plan.steps.iter().map(|s| s.object.clone()).collect();
+    // By group, kind, namespace and name: one object served at two versions is one.
+    let wanted: BTreeSet<(String, String, Option<String>, String)> =
+        plan.steps.iter().map(|s| identity(&s.object)).collect();
     let mut kinds: BTreeSet<(String, String)> = PRUNE_KINDS
         .iter()
         .map(|(a, k)| (a.to_string(), k.to_string()))
         .collect();
     kinds.extend(
-        wanted
+        plan.steps
             .iter()
-            .filter(|o| rank(&o.kind) > 0)
-            .map(|o| (o.api_version.clone(), o.kind.clone())),
+            .filter(|s| rank(&s.object.kind) > 0)
+            .map(|s| (s.object.api_version.clone(), s.object.kind.clone())),
     );
     let mut prune = Vec::new();
     for (api_version, kind) in kinds {
@@ -311,7 +351,7 @@ pub async fn plan(t: &Target, m: &Manifests, path: &str, app: &str) -> Plan {
                 namespace: s("/metadata/namespace"),
                 name: s("/metadata/name").unwrap_or_default(),
             };
-            if !wanted.contains(&r) {
+            if !wanted.contains(&identity(&r)) {
                 let mut st = step(r, Action::Prune);
                 st.diff = yaml_diff(&st.object.label(), Some(&o), None);
                 prune.push(st);
@@ -366,6 +406,19 @@ mod tests {
         assert_eq!(b["metadata"]["labels"][APP_LABEL], "shop");
         assert_eq!(b["metadata"]["annotations"][COMMIT_ANNOTATION], "abc");
         assert_eq!(commit_of(&b), Some("abc"));
+    }
+
+    #[test]
+    fn metadata_that_is_not_a_mapping_is_an_error_not_a_panic() {
+        let o = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": "a", "labels": ["x"]}});
+        assert_eq!(
+            bad_metadata(&o).as_deref(),
+            Some("metadata.labels must be a mapping")
+        );
+        let b = body(&o, "abc", "shop");
+        assert_eq!(b["metadata"]["labels"][APP_LABEL], "shop");
+        assert_eq!(bad_metadata(&json!({"metadata": {"name": "a"}})), None);
     }
 
     #[test]

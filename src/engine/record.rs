@@ -35,14 +35,20 @@ pub struct SyncEntry {
 /// Syncs the record remembers.
 pub const HISTORY: usize = 50;
 
-/// One line per sync: "<unix seconds> <commit> <who>".
+fn is_sha(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// One line per sync: "<unix seconds> <commit> <who>"; other lines are skipped.
 fn parse_history(text: &str) -> Vec<SyncEntry> {
     text.lines()
         .filter_map(|l| {
             let mut parts = l.splitn(3, ' ');
+            let at = parts.next()?.parse().ok()?;
+            let commit = parts.next().filter(|c| is_sha(c))?.to_string();
             Some(SyncEntry {
-                at: parts.next()?.parse().ok()?,
-                commit: parts.next()?.to_string(),
+                at,
+                commit,
                 by: parts.next().unwrap_or_default().to_string(),
             })
         })
@@ -54,7 +60,8 @@ impl SyncRecord {
     pub fn from_data(data: &std::collections::BTreeMap<String, String>) -> Option<SyncRecord> {
         let get = |k: &str| data.get(k).cloned().unwrap_or_default();
         let commit = get("commit");
-        (!commit.is_empty()).then(|| SyncRecord {
+        // The ConfigMap is shared data: anything but a full SHA is not a record.
+        is_sha(&commit).then(|| SyncRecord {
             commit,
             path: get("path"),
             synced_at: get("syncedAt"),
@@ -103,7 +110,7 @@ mod tests {
     #[test]
     fn the_record_round_trips_and_keeps_the_newest_history() {
         let r = SyncRecord {
-            commit: "abc".into(),
+            commit: "a".repeat(40),
             path: ".".into(),
             synced_at: "2026-11-25T10:00:00Z".into(),
             synced_by: "Alice Ng".into(),
@@ -112,18 +119,22 @@ mod tests {
         let mut rec = r.clone().with_history(None, 100);
         for i in 0..HISTORY as i64 {
             rec = SyncRecord {
-                commit: format!("c{i}"),
+                commit: format!("{i:040x}"),
                 ..r.clone()
             }
             .with_history(Some(rec), 200 + i);
         }
         assert_eq!(rec.history.len(), HISTORY);
-        assert_eq!(rec.history[0].commit, "c0");
+        assert_eq!(rec.history[0].commit, format!("{:040x}", 0));
         let last = rec.history.last().unwrap();
         assert_eq!(
             (last.at, last.by.as_str()),
             (200 + HISTORY as i64 - 1, "Alice Ng")
         );
-        assert_eq!(SyncRecord::from_data(&rec.to_data()), Some(rec));
+        assert_eq!(SyncRecord::from_data(&rec.to_data()), Some(rec.clone()));
+        // Anything but a full SHA is not a record: the ConfigMap is shared data.
+        let mut data = rec.to_data();
+        data.insert("commit".into(), "ünïcode".into());
+        assert_eq!(SyncRecord::from_data(&data), None);
     }
 }

@@ -98,7 +98,13 @@ pub async fn execute(
         progress(format!("{} {}: {}", verb(s.action), s.object, out.result));
         report.outcomes.push(out);
     }
-    if opts.prune {
+    // An object whose manifest did not read or plan would look gone from git: never
+    // prune on an incomplete picture.
+    let unsure = !plan.errors.is_empty() || plan.count(Action::Error) > 0;
+    if opts.prune && unsure && plan.count(Action::Prune) > 0 {
+        progress("prune skipped: some manifests could not be read or planned".into());
+    }
+    if opts.prune && !unsure {
         for s in plan.steps.iter().filter(|s| s.action == Action::Prune) {
             let out = match prune(t, w, s).await {
                 Ok(()) => outcome(s, true, "pruned"),
@@ -124,7 +130,7 @@ pub async fn execute(
             report.recorded = true;
             progress(format!(
                 "recorded {} as synced",
-                &plan.commit[..plan.commit.len().min(8)]
+                crate::engine::short(&plan.commit, 8)
             ));
         }
         Err(e) => progress(format!("could not record the sync: {e}")),

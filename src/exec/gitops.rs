@@ -58,7 +58,13 @@ pub async fn plan_at(g: &GitOps, t: &Target, rev: &str) -> Result<Plan, String> 
 
 pub async fn send_plan(g: &GitOps, slot: &Arc<Mutex<ClusterSlot>>, rev: String, tx: &Sender<Msg>) {
     let result = match target(slot).await {
-        Ok(t) => plan_at(g, &t, &rev).await.map(Box::new),
+        Ok(t) => match plan_at(g, &t, &rev).await {
+            // A plan is only good for the cluster it was made against.
+            Ok(_) if !target(slot).await.is_ok_and(|now| Arc::ptr_eq(&now, &t)) => {
+                Err("the cluster changed while planning".to_string())
+            }
+            r => r.map(Box::new),
+        },
         Err(e) => Err(e),
     };
     let _ = tx.send(Msg::Sync(SyncEvent::Planned { rev, result })).await;
@@ -86,7 +92,9 @@ pub fn spawn_drift(g: GitOps, slot: Arc<Mutex<ClusterSlot>>, tx: Sender<Msg>) ->
                         Some(c) if g.repo.is_some() => plan_at(&g, &t, &c)
                             .await
                             .map(|p| Drift::from_plan(&p))
-                            .map_err(|e| format!("synced commit {}: {e}", &c[..c.len().min(8)])),
+                            .map_err(|e| {
+                                format!("synced commit {}: {e}", crate::engine::short(&c, 8))
+                            }),
                         Some(_) => Err("no repository to compare with".into()),
                     }
                 }
@@ -125,7 +133,7 @@ pub async fn write(
                 let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
             };
             let r = sync::execute(&t, &w, plan, &opts, &progress).await;
-            let sha = &plan.commit[..plan.commit.len().min(8)];
+            let sha = crate::engine::short(&plan.commit, 8);
             if r.complete() {
                 Ok(format!("synced {sha}"))
             } else {
@@ -146,14 +154,14 @@ pub async fn write(
             tokio::spawn(async move { send_plan(&g, &slot, rev, &tx).await });
             Ok(format!(
                 "committed {} reverting {}",
-                &new[..8],
-                &sha[..sha.len().min(8)]
+                crate::engine::short(&new, 8),
+                crate::engine::short(sha, 8)
             ))
         }
         WriteIntent::Commit { files, message } => {
             let (repo, files, message) = (g.repo.clone(), files.clone(), message.clone());
             let sha = blocking(move || gitops::commit(&open(&repo)?, &w, &files, &message)).await?;
-            Ok(format!("committed {}", &sha[..8]))
+            Ok(format!("committed {}", crate::engine::short(&sha, 8)))
         }
         WriteIntent::Push => {
             let repo = g.repo.clone();

@@ -25,7 +25,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A sync waits for rollouts; a revert then plans.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
-pub const FIELD_MANAGER: &str = "sextant";
+use crate::engine::target::FIELD_MANAGER;
 
 /// Handles to the sources that commands steer.
 pub struct Handles {
@@ -212,7 +212,9 @@ impl Executor {
                         match &intent {
                             WriteIntent::Restart { .. } => {
                                 let kube = slot.lock().await.client.clone();
-                                write(kube, &intent).await.map(|()| format!("{what}: done"))
+                                write(&writer, kube, &intent)
+                                    .await
+                                    .map(|()| format!("{what}: done"))
                             }
                             _ => gitops::write(&g, &slot, writer, id, &intent, &tx).await,
                         }
@@ -234,7 +236,11 @@ impl Executor {
     }
 }
 
-async fn write(kube: Option<kube::Client>, intent: &WriteIntent) -> Result<(), String> {
+async fn write(
+    _w: &Writer,
+    kube: Option<kube::Client>,
+    intent: &WriteIntent,
+) -> Result<(), String> {
     match intent {
         WriteIntent::Restart {
             kind,

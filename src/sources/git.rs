@@ -1,5 +1,6 @@
 //! The git source: a worker thread owns the repository (git2 blocks), answers history
 //! and diff requests, and notices when HEAD moves or the working tree changes.
+use super::redact;
 use crate::app::Msg;
 use crate::app::diff::{Diff, DiffTarget, declares_stateful, is_yaml};
 use crate::app::msg::GitEvent;
@@ -232,10 +233,38 @@ pub fn diff(repo: &Repository, target: &DiffTarget, path: Option<&str>) -> Resul
         }
         if let Some(mut patch) = git2::Patch::from_diff(&diff, i).map_err(msg)? {
             let buf = patch.to_buf().map_err(msg)?;
-            text.push_str(&String::from_utf8_lossy(&buf));
+            let (old, new) = (
+                secrets_in(repo, &delta.old_file(), false),
+                secrets_in(repo, &delta.new_file(), true),
+            );
+            text.push_str(&redact::mask_patch(
+                &String::from_utf8_lossy(&buf),
+                &old,
+                &new,
+            ));
         }
     }
     Ok(Diff::parse(text))
+}
+
+/// Lines of one side of a delta that hold Secret values: from its blob, or for the
+/// working tree's side, from the file.
+fn secrets_in(
+    repo: &Repository,
+    f: &git2::DiffFile,
+    worktree_side: bool,
+) -> std::collections::HashSet<usize> {
+    let from_blob = (!f.id().is_zero())
+        .then(|| repo.find_blob(f.id()).ok())
+        .flatten()
+        .map(|b| String::from_utf8_lossy(b.content()).into_owned());
+    let text = from_blob.or_else(|| {
+        let path = f.path()?;
+        worktree_side
+            .then(|| std::fs::read_to_string(repo.workdir()?.join(path)).ok())
+            .flatten()
+    });
+    text.map(|t| redact::secret_lines(&t)).unwrap_or_default()
 }
 
 /// Starts the worker; it sends the repository, the first page, and a new first page

@@ -5,4 +5,5 @@ pub mod kube;
 pub mod objects;
 pub mod portworx;
 pub mod prometheus;
+pub mod redact;
 pub mod rows;

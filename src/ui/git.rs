@@ -31,7 +31,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             format!(
                 "{name} · {} @ {} · {}{more} commits",
                 r.branch,
-                &r.head[..r.head.len().min(7)],
+                crate::engine::short(&r.head, 7),
                 g.commits.len()
             )
         }
@@ -140,7 +140,7 @@ fn legend<'a>(g: &GitState, theme: &Theme) -> Line<'a> {
             spans.push(Span::styled(" synced: not recorded", dim));
         }
         (Some(rec), row) => {
-            let sha = &rec.commit[..rec.commit.len().min(7)];
+            let sha = crate::engine::short(&rec.commit, 7);
             spans.push(Span::styled(SYNCED, theme.style("git.synced")));
             spans.push(Span::styled(format!(" synced {sha}"), dim));
             match row {
