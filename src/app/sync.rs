@@ -388,6 +388,43 @@ mod tests {
     }
 
     #[test]
+    fn keys_typed_into_a_dialog_never_reach_a_plan_behind_it() {
+        let (mut s, km) = (State::new(false, vec![], 0), Keymap::default());
+        s.sync.commit = Some(CommitDialog {
+            files: vec!["apps/web.yaml".into()],
+            message: String::new(),
+        });
+        update(&mut s, &km, planned("aaaa1111"));
+        assert!(s.sync.preview.is_none(), "dropped while the dialog is open");
+        for c in "fix".chars() {
+            let out = update(&mut s, &km, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+            assert!(out.is_empty(), "{out:?}");
+        }
+        assert_eq!(s.sync.commit.as_ref().unwrap().message, "fix");
+    }
+
+    #[test]
+    fn a_new_connection_forgets_drift_and_an_idle_preview() {
+        let (mut s, km) = (State::new(false, vec![], 0), Keymap::default());
+        update(&mut s, &km, planned("aaaa1111"));
+        s.sync.set_drift(Ok(vec![Drift {
+            kind: "ConfigMap".into(),
+            namespace: "shop".into(),
+            name: "a".into(),
+            mark: Mark::Drifted,
+            changes: vec![],
+        }]));
+        s.git.synced = Some(Default::default());
+        let connected = crate::app::msg::ClusterEvent::Connected {
+            context: "other".into(),
+            server: "https://127.0.0.1:1".into(),
+            namespace: None,
+        };
+        update(&mut s, &km, Msg::Cluster(connected));
+        assert!(s.sync.preview.is_none() && s.sync.drift.is_empty() && s.git.synced.is_none());
+    }
+
+    #[test]
     fn a_plan_never_replaces_a_running_sync_and_prune_is_fixed_once_done() {
         let (mut s, km) = (State::new(false, vec![], 0), Keymap::default());
         update(&mut s, &km, planned("aaaa1111"));
