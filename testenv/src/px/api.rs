@@ -19,7 +19,7 @@ pub struct Sim {
     pub secret: Arc<Vec<u8>>,
 }
 
-pub struct Reply(SdkResult);
+pub struct Reply(pub SdkResult);
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
@@ -43,10 +43,27 @@ fn call(
     write: bool,
     f: impl FnOnce(&mut Cluster, Role) -> SdkResult,
 ) -> Reply {
+    call_on(sim, headers, method, write, "", f)
+}
+
+/// The caller's role from its bearer token; no header is a guest.
+pub(super) fn role_of(sim: &Sim, headers: &HeaderMap) -> Result<Role, SdkError> {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
-    let role = match auth::role(&sim.secret, auth) {
+    auth::role(&sim.secret, auth)
+}
+
+/// As `call`, for a call about the volume `target`, which an injected fault may name.
+fn call_on(
+    sim: &Sim,
+    headers: &HeaderMap,
+    method: &str,
+    write: bool,
+    target: &str,
+    f: impl FnOnce(&mut Cluster, Role) -> SdkResult,
+) -> Reply {
+    let role = match role_of(sim, headers) {
         Ok(r) => r,
         Err(e) => return Reply(Err(e)),
     };
@@ -59,7 +76,20 @@ fn call(
     }
     let mut cluster = sim.cluster.lock().expect("simulator state lock");
     cluster.tick(Instant::now());
+    if let Some(e) = cluster.faults.take(method, target) {
+        return Reply(Err(e));
+    }
     Reply(f(&mut cluster, role))
+}
+
+/// The volume a request body is about: its volume_id, else parent_id, else name.
+fn target_of(body: &Value) -> String {
+    ["volume_id", "parent_id", "name"]
+        .iter()
+        .map(|k| read_str(body, k))
+        .find(|v| !v.is_empty())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn body_json(body: &Bytes) -> Result<Value, SdkError> {
@@ -78,7 +108,10 @@ fn with_body(
     f: impl FnOnce(&mut Cluster, Role, Value) -> SdkResult,
 ) -> Reply {
     match body_json(&body) {
-        Ok(b) => call(sim, headers, method, write, |c, r| f(c, r, b)),
+        Ok(b) => {
+            let target = target_of(&b);
+            call_on(sim, headers, method, write, &target, |c, r| f(c, r, b))
+        }
         Err(e) => Reply(Err(e)),
     }
 }
@@ -125,6 +158,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/v1/volumes/{id}", delete(remove))
         .route("/v1/mountattach/attach", post(attach))
         .route("/v1/mountattach/detach", post(detach))
+        .merge(super::sim::router())
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -242,7 +276,7 @@ async fn create(State(s): State<Sim>, h: HeaderMap, b: Bytes) -> Reply {
 }
 
 async fn inspect(State(s): State<Sim>, h: HeaderMap, Path(id): Path<String>) -> Reply {
-    call(&s, &h, &format!("{VOL}Inspect"), false, |c, r| {
+    call_on(&s, &h, &format!("{VOL}Inspect"), false, &id, |c, r| {
         guard_read(r, &id)?;
         c.inspect(&id)
     })
@@ -270,7 +304,7 @@ async fn inspect_filtered(State(s): State<Sim>, h: HeaderMap, b: Bytes) -> Reply
 }
 
 async fn stats(State(s): State<Sim>, h: HeaderMap, Path(id): Path<String>) -> Reply {
-    call(&s, &h, &format!("{VOL}Stats"), false, |c, r| {
+    call_on(&s, &h, &format!("{VOL}Stats"), false, &id, |c, r| {
         guard_read(r, &id)?;
         c.inspect(&id)?;
         let v = &c.volumes[&id];
@@ -286,15 +320,22 @@ async fn stats(State(s): State<Sim>, h: HeaderMap, Path(id): Path<String>) -> Re
 }
 
 async fn usage(State(s): State<Sim>, h: HeaderMap, Path(id): Path<String>) -> Reply {
-    call(&s, &h, &format!("{VOL}CapacityUsage"), false, |c, r| {
-        guard_read(r, &id)?;
-        c.inspect(&id)?;
-        let used = Cluster::usage_at(&c.volumes[&id], chrono::Utc::now().timestamp());
-        use super::wire::int64;
-        Ok(
-            json!({ "capacity_usage_info": { "exclusive_bytes": int64(used / 10), "shared_bytes": int64(used - used / 10), "total_bytes": int64(used) } }),
-        )
-    })
+    call_on(
+        &s,
+        &h,
+        &format!("{VOL}CapacityUsage"),
+        false,
+        &id,
+        |c, r| {
+            guard_read(r, &id)?;
+            c.inspect(&id)?;
+            let used = Cluster::usage_at(&c.volumes[&id], chrono::Utc::now().timestamp());
+            use super::wire::int64;
+            Ok(
+                json!({ "capacity_usage_info": { "exclusive_bytes": int64(used / 10), "shared_bytes": int64(used - used / 10), "total_bytes": int64(used) } }),
+            )
+        },
+    )
 }
 
 async fn snapshot_ids(
@@ -307,14 +348,21 @@ async fn snapshot_ids(
         .or_else(|| q.get("volumeId"))
         .cloned()
         .unwrap_or_default();
-    call(&s, &h, &format!("{VOL}SnapshotEnumerate"), false, |c, r| {
-        let ids: Vec<String> = c
-            .snapshots_of(&id)
-            .filter(|v| visible(r)(v))
-            .map(|v| v.id.clone())
-            .collect();
-        Ok(json!({ "volume_snapshot_ids": ids }))
-    })
+    call_on(
+        &s,
+        &h,
+        &format!("{VOL}SnapshotEnumerate"),
+        false,
+        &id,
+        |c, r| {
+            let ids: Vec<String> = c
+                .snapshots_of(&id)
+                .filter(|v| visible(r)(v))
+                .map(|v| v.id.clone())
+                .collect();
+            Ok(json!({ "volume_snapshot_ids": ids }))
+        },
+    )
 }
 
 async fn snapshot_ids_filtered(
@@ -392,7 +440,9 @@ async fn clone(State(s): State<Sim>, h: HeaderMap, b: Bytes) -> Reply {
 }
 
 async fn remove(State(s): State<Sim>, h: HeaderMap, Path(id): Path<String>) -> Reply {
-    call(&s, &h, &format!("{VOL}Delete"), true, |c, _| c.delete(&id))
+    call_on(&s, &h, &format!("{VOL}Delete"), true, &id, |c, _| {
+        c.delete(&id)
+    })
 }
 
 async fn attach(State(s): State<Sim>, h: HeaderMap, b: Bytes) -> Reply {

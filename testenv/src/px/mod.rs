@@ -3,6 +3,8 @@
 //! zero values, enum names, grpc-gateway error bodies, bearer JWT auth.
 pub mod api;
 pub mod auth;
+pub mod faults;
 pub mod metrics;
 pub mod model;
+pub mod sim;
 pub mod wire;

@@ -1,5 +1,7 @@
 //! The simulated cluster: nodes, volumes, snapshots, clones and restores.
+use super::faults::Faults;
 use super::wire::{int64, omit_defaults};
+use axum::body::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -8,25 +10,63 @@ use std::time::{Duration, Instant};
 /// gRPC status codes the gateway turns into HTTP statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
+    Canceled = 1,
+    Unknown = 2,
     InvalidArgument = 3,
+    DeadlineExceeded = 4,
     NotFound = 5,
     AlreadyExists = 6,
     PermissionDenied = 7,
+    ResourceExhausted = 8,
     FailedPrecondition = 9,
+    Aborted = 10,
+    OutOfRange = 11,
+    Unimplemented = 12,
     Internal = 13,
+    Unavailable = 14,
+    DataLoss = 15,
     Unauthenticated = 16,
 }
 
 impl Code {
+    /// grpc-gateway's mapping (runtime.HTTPStatusFromCode).
     pub fn http_status(self) -> u16 {
         match self {
-            Code::InvalidArgument | Code::FailedPrecondition => 400,
+            Code::Canceled => 408,
+            Code::Unknown | Code::Internal | Code::DataLoss => 500,
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => 400,
+            Code::DeadlineExceeded => 504,
             Code::NotFound => 404,
-            Code::AlreadyExists => 409,
+            Code::AlreadyExists | Code::Aborted => 409,
             Code::PermissionDenied => 403,
-            Code::Internal => 500,
+            Code::ResourceExhausted => 429,
+            Code::Unimplemented => 501,
+            Code::Unavailable => 503,
             Code::Unauthenticated => 401,
         }
+    }
+
+    pub fn from_i64(n: i64) -> Option<Code> {
+        use Code::*;
+        const ALL: [Code; 16] = [
+            Canceled,
+            Unknown,
+            InvalidArgument,
+            DeadlineExceeded,
+            NotFound,
+            AlreadyExists,
+            PermissionDenied,
+            ResourceExhausted,
+            FailedPrecondition,
+            Aborted,
+            OutOfRange,
+            Unimplemented,
+            Internal,
+            Unavailable,
+            DataLoss,
+            Unauthenticated,
+        ];
+        ALL.into_iter().find(|c| *c as i64 == n)
     }
 }
 
@@ -91,6 +131,11 @@ pub struct Volume {
     pub attach_time: Option<DateTime<Utc>>,
     pub detach_time: Option<DateTime<Utc>>,
     pub restore_until: Option<Instant>,
+    /// The content a test wrote through /sim/volumes/{id}/data; snapshots and clones
+    /// copy it, a restore replaces it when the restore finishes.
+    pub data: Bytes,
+    /// The snapshot's content, taken when the restore began, applied when it ends.
+    pub restore_data: Option<Bytes>,
     /// A stable per-volume number that shapes its simulated usage and IO.
     pub seed: u64,
 }
@@ -108,8 +153,12 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     pub volumes: BTreeMap<String, Volume>,
     pub restore_time: Duration,
+    pub faults: Faults,
     next: u64,
 }
+
+/// The most content a simulated volume keeps, so a test cannot exhaust memory.
+pub const MAX_DATA: usize = 16 << 20;
 
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -152,6 +201,7 @@ impl Cluster {
             nodes,
             volumes: BTreeMap::new(),
             restore_time,
+            faults: Faults::default(),
             next: seed,
         }
     }
@@ -169,6 +219,9 @@ impl Cluster {
             if v.restore_until.is_some_and(|t| t <= now) {
                 v.restore_until = None;
                 v.state = State::Detached;
+                if let Some(d) = v.restore_data.take() {
+                    v.data = d;
+                }
             }
         }
     }
@@ -229,6 +282,8 @@ impl Cluster {
             attach_time: None,
             detach_time: None,
             restore_until: None,
+            data: Bytes::new(),
+            restore_data: None,
             seed,
         };
         self.volumes.insert(id.clone(), vol);
@@ -269,6 +324,7 @@ impl Cluster {
             attach_time: None,
             detach_time: None,
             restore_until: None,
+            restore_data: None,
             seed,
             ..p
         };
@@ -337,7 +393,43 @@ impl Cluster {
         }
         vol.state = State::Restore;
         vol.restore_until = Some(now + restore_time);
+        vol.restore_data = Some(snap.data);
         Ok(json!({}))
+    }
+
+    /// Replaces a volume's content, as an application writing to it would.
+    pub fn write_data(&mut self, volume_id: &str, data: Bytes) -> Result<(), SdkError> {
+        let vol = self.get_mut(volume_id)?;
+        if vol.readonly {
+            return Err(err(
+                Code::FailedPrecondition,
+                format!("Volume {volume_id} is a snapshot and is read-only"),
+            ));
+        }
+        if vol.state == State::Restore {
+            return Err(err(
+                Code::FailedPrecondition,
+                format!(
+                    "Volume {volume_id} is being restored: wait until its state leaves VOLUME_STATE_RESTORE"
+                ),
+            ));
+        }
+        if data.len() > MAX_DATA {
+            return Err(err(
+                Code::ResourceExhausted,
+                format!(
+                    "Volume data of {} bytes exceeds the simulator's limit of {MAX_DATA} bytes",
+                    data.len()
+                ),
+            ));
+        }
+        vol.data = data;
+        Ok(())
+    }
+
+    /// A volume's content; during a restore, the content from before it.
+    pub fn read_data(&self, volume_id: &str) -> Result<Bytes, SdkError> {
+        Ok(self.get(volume_id)?.data.clone())
     }
 
     pub fn delete(&mut self, volume_id: &str) -> SdkResult {
