@@ -37,7 +37,7 @@ pub struct Px {
 }
 
 impl Px {
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let resp = self
             .http
             .post(format!("{}{path}", self.base))
@@ -54,7 +54,34 @@ impl Px {
         );
         Ok(v)
     }
-    async fn delete(&self, id: &str) -> anyhow::Result<()> {
+    /// The id of the volume or snapshot called `name`, if there is one.
+    pub(crate) async fn find(&self, name: &str) -> anyhow::Result<Option<String>> {
+        let v = self
+            .post("/v1/volumes/inspectwithfilters", json!({"name": name}))
+            .await?;
+        Ok(v["volumes"]
+            .as_array()
+            .and_then(|vs| vs.first())
+            .and_then(|v| v["volume"]["id"].as_str())
+            .map(String::from))
+    }
+    pub(crate) async fn inspect(&self, id: &str) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/volumes/inspect/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        anyhow::ensure!(
+            status.is_success(),
+            "portworx inspect {id}: {status} {}",
+            v["message"]
+        );
+        Ok(v["volume"].clone())
+    }
+    pub(crate) async fn delete(&self, id: &str) -> anyhow::Result<()> {
         let resp = self
             .http
             .delete(format!("{}/v1/volumes/{id}", self.base))
@@ -81,7 +108,8 @@ impl Agent {
             self.heartbeats(),
             self.pods(),
             self.claims(),
-            self.released_volumes()
+            self.released_volumes(),
+            self.snapshots()
         )?;
         Ok(())
     }
@@ -315,6 +343,10 @@ impl Agent {
                 Some(Ok(pvc)) => {
                     if let Err(e) = self.provision(&pvc).await {
                         tracing::warn!(pvc = %pvc.name_any(), "provisioning failed: {e:#}");
+                        // A claim from a snapshot that is not ready yet gets no new
+                        // event when it becomes ready, so try again for a while.
+                        let agent = self.clone();
+                        tokio::spawn(async move { agent.retry_provision(pvc).await });
                     }
                 }
                 Some(Err(e)) => tracing::warn!("pvc watch: {e}"),
@@ -326,6 +358,10 @@ impl Agent {
     /// Creates a Portworx volume and a pre-bound PV for a pending claim of a Portworx
     /// class, as external-provisioner and the CSI driver do; the PV controller binds them.
     async fn provision(&self, pvc: &PersistentVolumeClaim) -> anyhow::Result<()> {
+        self.provision_claim(pvc).await
+    }
+
+    pub(crate) async fn provision_claim(&self, pvc: &PersistentVolumeClaim) -> anyhow::Result<()> {
         let spec = pvc.spec.clone().unwrap_or_default();
         let phase = pvc
             .status
@@ -367,17 +403,27 @@ impl Agent {
         let mut labels: BTreeMap<String, String> = params.clone();
         labels.insert("pvc".into(), pvc.name_any());
         labels.insert("namespace".into(), pvc.namespace().unwrap_or_default());
-        let created = self
-            .px
-            .post(
-                "/v1/volumes",
-                json!({"name": pv_name, "labels": labels, "spec": volume_spec(bytes, &params)}),
-            )
-            .await?;
-        let id = created["volume_id"]
-            .as_str()
-            .context("create returned no volume_id")?
-            .to_string();
+        let id = match crate::snapshotter::snapshot_source(&spec) {
+            // A restore as a new claim: a clone of the snapshot, so its content follows.
+            Some(snap) => {
+                let ns = pvc.namespace().unwrap_or_default();
+                self.clone_from_snapshot(&ns, &snap, &pv_name, bytes, &labels)
+                    .await?
+            }
+            None => {
+                let created = self
+                    .px
+                    .post(
+                        "/v1/volumes",
+                        json!({"name": pv_name, "labels": labels, "spec": volume_spec(bytes, &params)}),
+                    )
+                    .await?;
+                created["volume_id"]
+                    .as_str()
+                    .context("create returned no volume_id")?
+                    .to_string()
+            }
+        };
         let pv: PersistentVolume = serde_json::from_value(json!({
             "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": PX_DRIVER}, "finalizers": ["kubernetes.io/pv-protection"]},
             "spec": {

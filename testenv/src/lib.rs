@@ -2,3 +2,4 @@
 //! that plays kubelet and storage provisioner through the Kubernetes API, as kwok does.
 pub mod agent;
 pub mod px;
+pub mod snapshotter;
