@@ -30,6 +30,17 @@ impl Mark {
         }
     }
 
+    /// One cell for narrow panes.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Synced => "✓",
+            Mark::Drifted => "≠",
+            Mark::Missing => "✗",
+            Mark::NotInGit => "⊘",
+            Mark::Unknown => "?",
+        }
+    }
+
     pub fn of(a: Action) -> Mark {
         match a {
             Action::Unchanged => Mark::Synced,

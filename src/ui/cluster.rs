@@ -98,24 +98,29 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     }
     // The sync column appears once drift is known (a repository and a synced commit).
     let synced = !s.sync.drift.is_empty();
+    // A narrow pane keeps its names readable: the sync state as one symbol.
+    let compact = table_area.width < 110;
     let rows: Vec<Row> = tree
         .iter()
         .map(|l| {
             let mut cells = line(s, theme, l);
             if !synced && cells.len() == 7 {
                 cells.remove(5);
+            } else if compact && cells.len() == 7 && l.item == Item::Row {
+                cells[5] = sync_cell(s, theme, &l.key, true);
             }
             Row::new(cells)
         })
         .collect();
-    let mut names = vec!["NAME", "KIND", "READY", "RST", "AGE", "SYNC", "STATUS"];
+    let sync_header = if compact { "GIT" } else { "SYNC" };
+    let mut names = vec!["NAME", "KIND", "READY", "RST", "AGE", sync_header, "STATUS"];
     let mut widths = vec![
         Constraint::Min(20),
         Constraint::Length(6),
         Constraint::Length(8),
         Constraint::Length(3),
         Constraint::Length(4),
-        Constraint::Length(10),
+        Constraint::Length(if compact { 3 } else { 10 }),
         Constraint::Length(24),
     ];
     if !synced {
@@ -229,13 +234,13 @@ fn line<'a>(s: &'a State, theme: &Theme, l: &'a TreeLine) -> Vec<Cell<'a>> {
             },
             dim,
         )),
-        sync_cell(s, theme, &l.key),
+        sync_cell(s, theme, &l.key, false),
         Cell::from(Span::styled(clip(&status, 40), health)),
     ]
 }
 
 /// Whether git (at the synced commit) and the cluster agree on this object.
-fn sync_cell<'a>(s: &State, theme: &Theme, key: &Key) -> Cell<'a> {
+fn sync_cell<'a>(s: &State, theme: &Theme, key: &Key, compact: bool) -> Cell<'a> {
     let Some(d) = s.sync.mark(key) else {
         return Cell::from("");
     };
@@ -245,7 +250,12 @@ fn sync_cell<'a>(s: &State, theme: &Theme, key: &Key) -> Cell<'a> {
         Mark::Missing => "status.error",
         Mark::NotInGit | Mark::Unknown => "status.unknown",
     };
-    Cell::from(Span::styled(d.mark.label(), theme.style(token)))
+    let text = if compact {
+        d.mark.symbol()
+    } else {
+        d.mark.label()
+    };
+    Cell::from(Span::styled(text, theme.style(token)))
 }
 
 /// The latest Warning events across the shown namespaces.

@@ -1085,6 +1085,15 @@ fn drift_adds_a_sync_column_and_an_alert_in_theme_colours() {
         drift("StatefulSet", "shop", "db", Mark::Drifted),
         drift("PersistentVolumeClaim", "shop", "data-db-0", Mark::Missing),
     ])]);
+    // The four-pane layout's narrow cluster pane shows one symbol per row.
+    let b = s.draw();
+    let (git_x, header_y) = find(&b, "GIT ");
+    assert!(find_in_row(&b, header_y, "STATUS").unwrap() > git_x);
+    let (_, y) = find(&b, "▾ db ");
+    assert_eq!(b[(git_x, y)].symbol(), "≠");
+    assert_eq!(Some(b[(git_x, y)].fg), s.style("status.warn").fg);
+    // Zoomed, the marks are words.
+    s.keys("z");
     let b = s.draw();
     let screen = text(&b);
     let (sync_x, header_y) = find(&b, "SYNC");
