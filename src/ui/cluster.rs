@@ -121,7 +121,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         Constraint::Length(3),
         Constraint::Length(4),
         Constraint::Length(if compact { 3 } else { 10 }),
-        Constraint::Length(24),
+        Constraint::Length(if synced && compact { 16 } else { 24 }),
     ];
     if !synced {
         names.remove(5);
