@@ -1819,25 +1819,7 @@ fn side_by_side_scrolls_by_rows_and_w_keeps_the_place() {
 
 // ── GitOps: sync preview, drift, roll back, commit, push ─────────────────────
 
-const PLANNED: &str = "abcdef1234567890abcdef1234567890abcdef12";
-
-fn step(api_version: &str, kind: &str, name: &str, action: PlanAction, diff: &str) -> Step {
-    Step {
-        object: ObjRef {
-            api_version: api_version.into(),
-            kind: kind.into(),
-            namespace: Some("shop".into()),
-            name: name.into(),
-        },
-        action,
-        file: Some(format!("apps/{name}.yaml")),
-        line: Some(1),
-        changes: Vec::new(),
-        diff: diff.into(),
-        message: None,
-        body: None,
-    }
-}
+use crate::engine::plan::fixtures::{PLANNED, step};
 
 /// A web image bump, a config map changed by hand, and a leftover to prune.
 fn plan() -> Plan {

@@ -364,6 +364,33 @@ pub async fn plan(t: &Target, m: &Manifests, path: &str, app: &str) -> Plan {
     plan
 }
 
+/// Plans for the reducer and view tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub const PLANNED: &str = "abcdef1234567890abcdef1234567890abcdef12";
+
+    /// One step for an object in shop, from `apps/<name>.yaml`.
+    pub fn step(api_version: &str, kind: &str, name: &str, action: Action, diff: &str) -> Step {
+        Step {
+            object: ObjRef {
+                api_version: api_version.into(),
+                kind: kind.into(),
+                namespace: Some("shop".into()),
+                name: name.into(),
+            },
+            action,
+            file: Some(format!("apps/{name}.yaml")),
+            line: Some(1),
+            changes: Vec::new(),
+            diff: diff.into(),
+            message: None,
+            body: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1141,25 +1141,7 @@ fn drift_adds_a_sync_column_and_an_alert_in_theme_colours() {
     assert!(status_bar(&s.draw()).contains("drift ? "));
 }
 
-const PLANNED: &str = "abcdef1234567890abcdef1234567890abcdef12";
-
-fn step(api_version: &str, kind: &str, name: &str, action: Action, diff: &str) -> Step {
-    Step {
-        object: ObjRef {
-            api_version: api_version.into(),
-            kind: kind.into(),
-            namespace: Some("shop".into()),
-            name: name.into(),
-        },
-        action,
-        file: Some(format!("apps/{name}.yaml")),
-        line: Some(1),
-        changes: Vec::new(),
-        diff: diff.into(),
-        message: None,
-        body: None,
-    }
-}
+use crate::engine::plan::fixtures::{PLANNED, step};
 
 /// An image bump, a config map changed through the API, and a leftover to prune.
 fn sync_plan() -> Plan {
