@@ -13,8 +13,7 @@ use crate::app::msg::{ClusterEvent, GitEvent, MetricsEvent, Msg, StorageEvent, S
 use crate::app::state::{CommitRow, Link, Pane, PxCluster, RepoInfo, Series, VolumeRow};
 use crate::app::sync::{Drift, Mark};
 use crate::app::{State, update};
-use crate::engine::plan::{Action, Plan, Step};
-use crate::engine::target::ObjRef;
+use crate::engine::plan::{Action, Plan};
 use crate::sources::{portworx, rows};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
