@@ -132,6 +132,8 @@ fn demo_shows_every_pane_help_and_quits_cleanly() {
         5,
     );
     t.keys(&["Escape"]);
+    // A key right behind Esc would read as Alt+key, as in any terminal.
+    std::thread::sleep(Duration::from_millis(300));
     t.keys(&["j", "Enter"]);
     t.wait(&["▾ carts-db", "carts-db-0"], 5);
     t.keys(&["Tab", "z"]);
@@ -381,7 +383,8 @@ impl Fixture {
         args.extend_from_slice(extra);
         let socket = format!("sextant-e2e-{}", unique());
         let log = self.root.join(format!("{socket}.log"));
-        Tmux::start_logged(socket, &log, &args, 160, 60)
+        // Wide enough for the cluster pane to spell the sync marks out.
+        Tmux::start_logged(socket, &log, &args, 210, 60)
     }
 }
 
