@@ -36,4 +36,7 @@ keys z; shot cluster; keys z
 keys k R; shot confirm-restart; keys n
 keys Tab Tab z; shot metrics; keys z
 keys Tab z; shot storage; keys z
+# A key right behind Esc would read as Alt+key: pause after each Esc.
+keys Tab Tab z j Enter; shot git-diff; keys Escape; sleep 0.3; keys z
+keys s; shot sync-preview; keys Escape; sleep 0.3
 keys q
