@@ -94,7 +94,7 @@ fn demo_shows_every_pane_help_and_quits_cleanly() {
     let t = Tmux::start(&["--config", &config()], 160, 45);
     t.wait(
         &[
-            "carts-db",
+            "▸ carts-db",
             "front-end",
             "Bump carts to 0.5.0",
             "Alice Ng",
@@ -168,7 +168,8 @@ fn a_broken_kubeconfig_leaves_the_other_panes_working() {
 #[test]
 fn read_only_refuses_writes_from_the_keyboard() {
     let t = Tmux::start(&["--config", &config(), "--read-only"], 160, 45);
-    t.wait(&["READ-ONLY", "carts-db"], 30);
+    // "▸ carts-db" is the tree row; "carts-db" alone is also in the storage pane.
+    t.wait(&["READ-ONLY", "▸ carts-db"], 30);
     t.keys(&["j", "R"]);
     let s = t.wait(&["read-only mode: writes are disabled"], 5);
     assert!(!s.contains("Confirm"), "no confirmation is offered:\n{s}");
@@ -183,7 +184,8 @@ fn read_only_refuses_writes_from_the_keyboard() {
 #[test]
 fn a_write_is_previewed_and_can_be_cancelled() {
     let t = Tmux::start(&["--config", &config()], 160, 45);
-    t.wait(&["carts-db"], 30);
+    // The tree row, not the storage pane's claim: the cursor needs rows to move over.
+    t.wait(&["▸ carts-db"], 30);
     t.keys(&["j", "R"]);
     t.wait(
         &[
@@ -213,7 +215,7 @@ fn an_unreachable_prometheus_and_portworx_are_reported_in_their_panes() {
     );
     t.wait(
         &[
-            "carts-db",
+            "▸ carts-db",
             "Bump carts to 0.5.0",
             "cannot reach http://127.0.0.1:1",
             "http://127.0.0.1:1:",
@@ -229,7 +231,7 @@ fn an_unreachable_prometheus_and_portworx_are_reported_in_their_panes() {
 #[test]
 fn a_bad_ad_hoc_query_shows_prometheus_error_in_its_panel_only() {
     let t = Tmux::start(&["--config", &config()], 160, 45);
-    t.wait(&["carts-db", "Volume writes", "● prom"], 30);
+    t.wait(&["▸ carts-db", "Volume writes", "● prom"], 30);
     t.keys(&[":"]);
     t.keys(&["-l", "q sum(rate(px_volume_iops[5m]"]);
     t.keys(&["Enter"]);
@@ -243,7 +245,7 @@ fn a_bad_ad_hoc_query_shows_prometheus_error_in_its_panel_only() {
 #[test]
 fn filter_describe_and_yaml_from_the_keyboard_never_show_a_secret() {
     let t = Tmux::start(&["--config", &config()], 160, 45);
-    t.wait(&["carts-db"], 30);
+    t.wait(&["▸ carts-db"], 30);
     t.keys(&[
         "/", "c", "a", "r", "t", "s", "-", "d", "b", "-", "c", "r", "e", "d",
     ]);
@@ -291,7 +293,7 @@ fn filter_describe_and_yaml_from_the_keyboard_never_show_a_secret() {
 #[test]
 fn ctx_switches_to_another_context_and_back() {
     let t = Tmux::start(&["--config", &config()], 160, 45);
-    t.wait(&["ctx:demo ", "carts-db"], 30);
+    t.wait(&["ctx:demo ", "▸ carts-db"], 30);
     t.keys(&[
         ":", "c", "t", "x", " ", "d", "e", "m", "o", "-", "v", "i", "e", "w", "e", "r", "Enter",
     ]);
