@@ -6,6 +6,7 @@ pub mod manifests;
 pub mod plan;
 pub mod record;
 pub mod rollout;
+pub mod snapshot;
 pub mod sync;
 pub mod target;
 
