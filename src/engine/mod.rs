@@ -4,11 +4,15 @@ pub mod compare;
 pub mod gitops;
 pub mod manifests;
 pub mod plan;
+pub mod px;
 pub mod record;
+pub mod restore;
+pub mod restore_run;
 pub mod rollout;
 pub mod snapshot;
 pub mod sync;
 pub mod target;
+pub mod workload;
 
 /// The first `n` characters of a SHA, or all of it when shorter or not ASCII.
 pub fn short(sha: &str, n: usize) -> &str {

@@ -183,7 +183,15 @@ impl PxClient {
         })
     }
 
-    async fn call<T: for<'de> Deserialize<'de>>(
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         req: reqwest::RequestBuilder,
         what: &str,

@@ -2,7 +2,7 @@
 mod chart;
 mod cluster;
 mod diff;
-mod format;
+pub mod format;
 mod git;
 mod help;
 mod legend;

@@ -1,4 +1,5 @@
-//! `sextant status | diff | sync | rollback`: the engine for scripts and runbooks.
+//! `sextant status | diff | sync | rollback | volumes | snapshot | restore`: the engine
+//! for scripts and runbooks.
 //! Human output by default, `--output json` for machines, and exit codes a script can
 //! rely on (README lists them).
 use crate::config::{Scope, Settings};
@@ -13,6 +14,8 @@ use git2::Repository;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
+
+mod storage;
 
 /// Exit codes.
 pub const OK: u8 = 0;
@@ -64,6 +67,39 @@ pub enum Cmd {
         #[command(flatten)]
         out: Out,
     },
+    /// Portworx volumes with their claims, state, usage and snapshots
+    Volumes(Out),
+    /// Snapshot every claim of a workload ([NAMESPACE/]KIND/NAME, e.g. sts/carts-db)
+    Snapshot {
+        workload: String,
+        /// Wait until every snapshot is ready to use
+        #[arg(long)]
+        wait: bool,
+        /// Scale the workload to zero while its claims are snapshotted, for one
+        /// consistent point in time across several claims
+        #[arg(long)]
+        scale_down: bool,
+        /// Seconds to wait
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Restore a workload's claims in place from a snapshot ([NAMESPACE/]NAME)
+    Restore {
+        snapshot: String,
+        /// Do not ask for the workload's name
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Skip the safety snapshot of the current data
+        #[arg(long)]
+        no_safety_snapshot: bool,
+        /// Seconds each waiting step may take
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+        #[command(flatten)]
+        out: Out,
+    },
 }
 
 #[derive(Args, Debug, Clone, Copy)]
@@ -95,7 +131,7 @@ impl Ctx {
 }
 
 /// Progress goes to stderr when stdout carries JSON.
-fn say(json: bool, line: &str) {
+pub(super) fn say(json: bool, line: &str) {
     if json {
         eprintln!("{line}");
     } else {
@@ -133,8 +169,19 @@ pub async fn run(cmd: Cmd, s: &Settings) -> u8 {
         Cmd::Status(o)
         | Cmd::Diff { out: o, .. }
         | Cmd::Sync { out: o, .. }
-        | Cmd::Rollback { out: o, .. } => o.output == Format::Json,
+        | Cmd::Rollback { out: o, .. }
+        | Cmd::Volumes(o)
+        | Cmd::Snapshot { out: o, .. }
+        | Cmd::Restore { out: o, .. } => o.output == Format::Json,
     };
+    if matches!(
+        cmd,
+        Cmd::Volumes(_) | Cmd::Snapshot { .. } | Cmd::Restore { .. }
+    ) {
+        return storage::run(cmd, s, json)
+            .await
+            .unwrap_or_else(|(e, code)| fail(json, &e, code));
+    }
     let ctx = match open(s, json).await {
         Ok(c) => c,
         Err(e) => return fail(json, &e, ERROR),
@@ -171,6 +218,7 @@ pub async fn run(cmd: Cmd, s: &Settings) -> u8 {
             };
             rollback(&ctx, writer.as_ref(), &sha, yes, &opts).await
         }
+        Cmd::Volumes(_) | Cmd::Snapshot { .. } | Cmd::Restore { .. } => unreachable!(),
     };
     r.unwrap_or_else(|(e, code)| fail(json, &e, code))
 }
@@ -183,7 +231,7 @@ fn fail(json: bool, e: &str, code: u8) -> u8 {
     code
 }
 
-type Res = Result<u8, (String, u8)>;
+pub(super) type Res = Result<u8, (String, u8)>;
 
 fn short(sha: &str) -> &str {
     crate::engine::short(sha, 8)
