@@ -169,7 +169,13 @@ pub async fn take(
         return Err(format!("{wl} has no PersistentVolumeClaims to snapshot"));
     }
     let class = px_class(client).await?;
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
+    // Two sets taken in one second must not share a set label.
+    let now = chrono::Utc::now();
+    let stamp = format!(
+        "{}-{:04x}",
+        now.format("%Y%m%d-%H%M%S"),
+        now.timestamp_subsec_nanos() % 0x10000
+    );
     let set = label_safe(&wl.name, &format!("-{stamp}"));
     let scaled = match req.consistency {
         Consistency::ScaleDown if claims.len() > 1 => {
