@@ -57,6 +57,11 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
             path: settings.path.clone().unwrap_or_default(),
             app: settings.app.clone(),
         },
+        px: match (&settings.portworx, &settings.portworx_token) {
+            (None, _) => Err("no Portworx: pass --portworx URL".into()),
+            (_, Err(e)) => Err(e.clone()),
+            (Some(url), Ok(token)) => sources::portworx::PxClient::new(url, token.clone()),
+        },
     }
 }
 

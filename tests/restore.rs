@@ -76,8 +76,10 @@ async fn fault(op: &str, volume: &str, code: i32, count: u32) {
     let r = reqwest::Client::new()
         .post(sim("faults"))
         .bearer_auth(token())
-        .json(&json!({"op": op, "volume_id": volume, "code": code, "count": count,
-                      "message": format!("injected {op} failure")}))
+        .json(
+            &json!({"op": op, "volume_id": volume, "code": code, "count": count,
+                      "message": format!("injected {op} failure")}),
+        )
         .send()
         .await
         .unwrap();
@@ -142,7 +144,10 @@ async fn database(c: &Client, ns: &str, name: &str, replicas: i32) -> Vec<(Strin
             claims.get(&claim).await.ok()?.spec?.volume_name
         })
         .await;
-        let pv = Api::<PersistentVolume>::all(c.clone()).get(&pv).await.unwrap();
+        let pv = Api::<PersistentVolume>::all(c.clone())
+            .get(&pv)
+            .await
+            .unwrap();
         out.push((claim, pv.spec.unwrap().csi.unwrap().volume_handle));
     }
     out
@@ -270,13 +275,14 @@ use sextant::engine::restore_run;
 /// Resumes with the admin client and checks the restored bytes and replicas.
 async fn resume_and_check(c: &Client, ns: &str, snapshot: &str, done_before: &[Step], vol: &str) {
     let plan = restore::plan(c, ns, snapshot).await.unwrap();
-    let rec = plan.resume.clone().expect("an unfinished restore to resume");
+    let rec = plan
+        .resume
+        .clone()
+        .expect("an unfinished restore to resume");
     assert_eq!(rec.done, done_before);
     assert_eq!(plan.replicas, 1, "the remembered count, not the current 0");
     let w = Writer::grant(true).unwrap();
-    run(&w, c, &px(), &plan, &opts(60), &|_| {})
-        .await
-        .unwrap();
+    run(&w, c, &px(), &plan, &opts(60), &|_| {}).await.unwrap();
     assert_eq!(data(vol).await, "v1");
     assert_eq!(replicas(c, ns, "db").await, 1);
 }
@@ -424,7 +430,10 @@ async fn a_delete_retention_policy_is_refused_before_anything_happens() {
 
 fn sextant(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_sextant"))
-        .args(["--config", &format!("{}/config.toml", env("SEXTANT_ENV_DIR"))])
+        .args([
+            "--config",
+            &format!("{}/config.toml", env("SEXTANT_ENV_DIR")),
+        ])
         .args(args)
         .output()
         .unwrap()

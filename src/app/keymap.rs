@@ -36,6 +36,7 @@ pub enum Action {
     Edit,
     Commit,
     Push,
+    Snapshot,
     OpenDiff,
     CloseDiff,
     SplitDiff,
@@ -117,7 +118,7 @@ impl Default for Keymap {
                 &[Char('r')],
                 Action::Refresh,
                 None,
-                "refresh metrics and storage now",
+                "refresh metrics and storage now; on a snapshot: restore from it",
             ),
             b(
                 &[Char('d')],
@@ -244,6 +245,12 @@ impl Default for Keymap {
                 "commit the working tree's changes",
             ),
             (Char('P'), Action::Push, None, "push the branch to origin"),
+            (
+                Char('S'),
+                Action::Snapshot,
+                None,
+                "snapshot the selected workload's (or volume's) claims",
+            ),
         ];
         for (key, action, pane, help) in writes {
             bindings.push(Binding {

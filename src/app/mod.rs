@@ -6,6 +6,7 @@ pub mod keymap;
 pub mod marks;
 pub mod metrics;
 pub mod msg;
+pub mod ops;
 pub mod state;
 pub mod sync;
 pub mod tree;

@@ -111,6 +111,11 @@ pub enum StorageEvent {
         volumes: Vec<VolumeRow>,
     },
     Failed(String),
+    /// The plan of a restore of snapshot `snapshot` (namespace/name), for its dialog.
+    RestorePlanned {
+        snapshot: String,
+        result: Result<Box<crate::engine::restore::Plan>, String>,
+    },
 }
 
 /// What the reducer asks the executor to do.
@@ -139,6 +144,8 @@ pub enum Command {
     CheckDrift,
     /// List the working tree's changes for a commit.
     ListChanges,
+    /// Plan the restore of a snapshot (read-only).
+    PlanRestore { namespace: String, name: String },
     /// Open the manifest of an object in $EDITOR; the UI loop runs it, since the
     /// terminal is handed over.
     Edit { key: Key },
@@ -169,6 +176,19 @@ pub enum WriteIntent {
         message: String,
     },
     Push,
+    /// Snapshot every claim of a workload.
+    Snapshot {
+        workload: crate::engine::workload::Workload,
+        consistency: crate::engine::snapshot::Consistency,
+        /// The synced commit, for the snapshots' label.
+        commit: Option<String>,
+    },
+    /// Restore a workload's claims from a previewed plan.
+    Restore {
+        plan: Box<crate::engine::restore::Plan>,
+        safety: bool,
+        commit: Option<String>,
+    },
 }
 
 impl WriteIntent {
@@ -201,6 +221,10 @@ impl WriteIntent {
                 "Push the current branch to origin.".into(),
                 "A remote that is ahead is reported, never overwritten.".into(),
             ],
+            WriteIntent::Snapshot { workload, .. } => {
+                vec![format!("Snapshot every claim of {workload}")]
+            }
+            WriteIntent::Restore { plan, safety, .. } => plan.preview(*safety),
         }
     }
     pub fn describe(&self) -> String {
@@ -218,6 +242,13 @@ impl WriteIntent {
             }
             WriteIntent::Commit { .. } => "commit".into(),
             WriteIntent::Push => "push".into(),
+            WriteIntent::Snapshot { workload, .. } => format!(
+                "snapshot {} {}/{}",
+                workload.kind.as_str().to_lowercase(),
+                workload.namespace,
+                workload.name
+            ),
+            WriteIntent::Restore { plan, .. } => format!("restore {}", plan.snapshot),
         }
     }
 }

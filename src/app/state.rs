@@ -229,6 +229,8 @@ pub struct State {
     pub metrics: MetricsState,
     pub storage: StorageState,
     pub sync: super::sync::SyncState,
+    /// The snapshot and restore dialogs.
+    pub ops: super::ops::OpsState,
     pub confirm: Option<Confirm>,
     pub input: Option<Input>,
     /// Commands under way: id → what they do.
@@ -263,6 +265,7 @@ impl State {
             },
             storage: StorageState::default(),
             sync: Default::default(),
+            ops: Default::default(),
             confirm: None,
             input: None,
             pending: BTreeMap::new(),

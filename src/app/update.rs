@@ -3,7 +3,10 @@ use super::cluster::{Connection, Detail, Health, Kind, KindStatus, ObjRow};
 use super::git;
 use super::keymap::{Action, Keymap};
 use super::metrics;
-use super::msg::{ClusterEvent, Command, MetricsEvent, Msg, StorageEvent, View, WriteIntent};
+use super::msg::{
+    ClusterEvent, Command, MetricsEvent, Msg, StorageEvent, SyncEvent, View, WriteIntent,
+};
+use super::ops;
 use super::state::{Confirm, Input, Link, Pane, State};
 use super::sync;
 use super::tree::Item;
@@ -41,7 +44,12 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             }
             cluster_event(state, ev)
         }
-        Msg::Sync(ev) => sync::event(state, ev),
+        Msg::Sync(ev) => {
+            if let SyncEvent::Progress(id, line) = &ev {
+                ops::progress(state, *id, line);
+            }
+            sync::event(state, ev)
+        }
         Msg::Git(ev) => git::event(state, ev),
         Msg::Metrics(MetricsEvent::Extra(extra)) => {
             // New panels go first: ask again, for the index the poller echoes moved.
@@ -62,6 +70,7 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
         Msg::Done(id, result) => {
             state.pending.remove(&id);
             sync::done(state, id, &result, &mut out);
+            ops::done(state, id, &result);
             state.flash = Some(match result {
                 Ok(s) => (true, s),
                 Err(e) => (false, e),
@@ -108,6 +117,14 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 state.flash = Some((true, "cancelled".into()))
             }
             _ => state.confirm = Some(confirm),
+        }
+        return;
+    }
+    if state.ops.open() {
+        if let Some(intent) = ops::key(state, key) {
+            if let Some(id) = run_write(state, intent, out) {
+                ops::started(state, id);
+            }
         }
         return;
     }
@@ -205,6 +222,7 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
                 metrics::show(state, out);
             }
         }
+        Action::Refresh if ops::ask_restore(state, out) => {}
         Action::Refresh => {
             out.push(Command::RefreshStorage);
             if !state.metrics.graphs.is_empty() {
@@ -254,6 +272,7 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         Action::SplitDiff => state.git.split = !state.git.split,
         Action::Sync => sync::ask_plan(state, sync::sync_target(state), out),
         Action::Rollback => sync::ask_rollback(state),
+        Action::Snapshot => ops::ask_snapshot(state),
         Action::Commit => {
             state.sync.waiting = Some("listing changed files".into());
             out.push(Command::ListChanges);
@@ -642,6 +661,7 @@ fn storage_event(state: &mut State, ev: StorageEvent) {
             s.selected = s.selected.min(s.volumes.len().saturating_sub(1));
             s.link = Link::Up;
         }
+        StorageEvent::RestorePlanned { snapshot, result } => ops::planned(state, &snapshot, result),
         StorageEvent::Failed(e) => {
             state.dirty |= s.link != Link::Down(e.clone());
             s.link = Link::Down(e);

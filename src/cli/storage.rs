@@ -37,10 +37,10 @@ async fn connect(s: &Settings, json: bool) -> Result<Ctx, (String, u8)> {
 }
 
 fn px(s: &Settings) -> Result<PxClient, (String, u8)> {
-    let url = s
-        .portworx
-        .as_deref()
-        .ok_or(("no Portworx: pass --portworx URL (the SDK REST gateway)".to_string(), ERROR))?;
+    let url = s.portworx.as_deref().ok_or((
+        "no Portworx: pass --portworx URL (the SDK REST gateway)".to_string(),
+        ERROR,
+    ))?;
     let token = s.portworx_token.clone().map_err(|e| (e, ERROR))?;
     PxClient::new(url, token).map_err(|e| (e, ERROR))
 }
@@ -133,7 +133,11 @@ async fn volumes(s: &Settings, json: bool) -> Res {
                 .as_ref()
                 .map(|(ns, p)| format!("{ns}/{p}"))
                 .unwrap_or_else(|| v.name.clone());
-            let pct = if v.size > 0 { v.usage * 100 / v.size } else { 0 };
+            let pct = if v.size > 0 {
+                v.usage * 100 / v.size
+            } else {
+                0
+            };
             println!(
                 "{:<40} {:<20} {:>10} {:>4}% {:>2}/{:<2} {:<10} {:<10} {:>5}",
                 claim,
@@ -179,7 +183,10 @@ fn typed_name(plan: &Plan) -> bool {
     if !std::io::stdin().is_terminal() {
         return false;
     }
-    eprint!("Type the workload name ({}) to restore: ", plan.workload.name);
+    eprint!(
+        "Type the workload name ({}) to restore: ",
+        plan.workload.name
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == plan.workload.name
@@ -216,7 +223,10 @@ async fn restore_cmd(
     match restore_run::run(w, &ctx.client, px, &plan, opts, &progress).await {
         Ok(done) => {
             if json {
-                println!("{:#}", json!({"restored": done.restored, "safety": done.safety}));
+                println!(
+                    "{:#}",
+                    json!({"restored": done.restored, "safety": done.safety})
+                );
             } else {
                 println!(
                     "restored {} of {} from {}",

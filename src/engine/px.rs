@@ -22,7 +22,9 @@ impl VolumeState {
 
 impl PxClient {
     pub async fn inspect(&self, id: &str) -> Result<VolumeState, String> {
-        let req = self.http().get(format!("{}/v1/volumes/inspect/{id}", self.base()));
+        let req = self
+            .http()
+            .get(format!("{}/v1/volumes/inspect/{id}", self.base()));
         let i: Inspected = self.call(req, &format!("volume {id}")).await?;
         Ok(VolumeState {
             state: i.volume.state,
@@ -37,7 +39,9 @@ impl PxClient {
             .http()
             .post(format!("{}/v1/volumes/snapshots/restore", self.base()))
             .json(&serde_json::json!({"volume_id": volume, "snapshot_id": snapshot}));
-        let _: serde_json::Value = self.call(req, &format!("restore of volume {volume}")).await?;
+        let _: serde_json::Value = self
+            .call(req, &format!("restore of volume {volume}"))
+            .await?;
         Ok(())
     }
 }

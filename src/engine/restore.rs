@@ -148,7 +148,10 @@ impl Plan {
             v.push(format!("  {} ← {}", i.claim, i.snapshot));
         }
         if !self.untouched.is_empty() {
-            v.push(format!("Claims kept as they are: {}", self.untouched.join(", ")));
+            v.push(format!(
+                "Claims kept as they are: {}",
+                self.untouched.join(", ")
+            ));
         }
         v.push(format!(
             "Pods that stop: {}",
@@ -269,9 +272,10 @@ async fn item(c: &Client, ns: &str, vs: &Value) -> Result<Item, String> {
     let content = vs["status"]["boundVolumeSnapshotContentName"]
         .as_str()
         .ok_or_else(|| format!("snapshot {name} has no bound content"))?;
-    let content = content_api(c).get(content).await.map_err(|e| {
-        format!("content of {name}: {}", kube_error(e))
-    })?;
+    let content = content_api(c)
+        .get(content)
+        .await
+        .map_err(|e| format!("content of {name}: {}", kube_error(e)))?;
     let content = serde_json::to_value(content).unwrap_or_default();
     let px_snapshot = content["status"]["snapshotHandle"]
         .as_str()
@@ -455,7 +459,11 @@ mod tests {
         };
         let back: Record = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
-        assert!(serde_json::to_string(&r).unwrap().contains("\"scale-down\""));
+        assert!(
+            serde_json::to_string(&r)
+                .unwrap()
+                .contains("\"scale-down\"")
+        );
     }
 
     #[test]

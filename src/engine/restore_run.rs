@@ -62,7 +62,8 @@ async fn save(w: &Writer, c: &Client, plan: &Plan, rec: &Record) -> Result<(), S
     let ns = super::record::NAMESPACE;
     let pp = PatchParams::apply(super::target::FIELD_MANAGER).force();
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c.clone());
-    let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+    let body =
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
     namespaces
         .patch(ns, &pp, &Patch::Apply(&body))
         .await
@@ -109,7 +110,11 @@ async fn wait_volumes(
         for i in &plan.items {
             let st = px.inspect(&i.volume).await?;
             if !ok(&st).map_err(|e| format!("{} (volume {}): {e}", i.claim, i.volume))? {
-                waiting.push(format!("{} ({})", i.claim, st.state.trim_start_matches("VOLUME_STATE_").to_lowercase()));
+                waiting.push(format!(
+                    "{} ({})",
+                    i.claim,
+                    st.state.trim_start_matches("VOLUME_STATE_").to_lowercase()
+                ));
             }
         }
         if waiting.is_empty() {
@@ -121,7 +126,11 @@ async fn wait_volumes(
             last = line;
         }
         if Instant::now() > end {
-            return Err(format!("{what} after {}s: {}", timeout.as_secs(), waiting.join(", ")));
+            return Err(format!(
+                "{what} after {}s: {}",
+                timeout.as_secs(),
+                waiting.join(", ")
+            ));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -162,7 +171,15 @@ async fn step(
         Step::ScaleDown => scale(w, c, wl, 0).await,
         Step::Detach => {
             wait_scaled_down(c, wl, opts.timeout, progress).await?;
-            wait_volumes(px, plan, opts.timeout, "still attached", |v| Ok(v.detached()), progress).await
+            wait_volumes(
+                px,
+                plan,
+                opts.timeout,
+                "still attached",
+                |v| Ok(v.detached()),
+                progress,
+            )
+            .await
         }
         Step::Restore => {
             let mut started = Vec::new();
@@ -172,12 +189,18 @@ async fn step(
                     started.push(i.claim.clone());
                     continue;
                 }
-                px.restore(w, &i.volume, &i.px_snapshot).await.map_err(|e| {
-                    format!(
-                        "{e}; started on: {}",
-                        if started.is_empty() { "none".into() } else { started.join(", ") }
-                    )
-                })?;
+                px.restore(w, &i.volume, &i.px_snapshot)
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "{e}; started on: {}",
+                            if started.is_empty() {
+                                "none".into()
+                            } else {
+                                started.join(", ")
+                            }
+                        )
+                    })?;
                 progress(format!("restoring {} from {}", i.claim, i.snapshot));
                 started.push(i.claim.clone());
             }
@@ -204,9 +227,9 @@ fn state(at: Step, plan: &Plan, rec: &Record) -> String {
     let n = rec.replicas;
     let mut s = match at {
         Step::Safety | Step::Remember => format!("Nothing was changed: {wl} runs as before."),
-        Step::ScaleDown => format!(
-            "{wl} may be partly scaled down (it had {n} replicas); its data is untouched."
-        ),
+        Step::ScaleDown => {
+            format!("{wl} may be partly scaled down (it had {n} replicas); its data is untouched.")
+        }
         Step::Detach => format!("{wl} is scaled to 0 (it had {n}); its data is untouched."),
         Step::Restore => format!(
             "{wl} is scaled to 0 (it had {n}); restores may have started on some claims (see above)."
@@ -215,10 +238,14 @@ fn state(at: Step, plan: &Plan, rec: &Record) -> String {
             "{wl} is scaled to 0 (it had {n}); the restore was started on every claim but has not finished."
         ),
         Step::ScaleUp => format!("The data is restored; {wl} is still scaled to 0 (it had {n})."),
-        Step::WaitReady => format!("The data is restored and {wl} is scaled back to {n}, but not ready."),
+        Step::WaitReady => {
+            format!("The data is restored and {wl} is scaled back to {n}, but not ready.")
+        }
     };
     if let Some(safety) = &rec.safety {
-        s.push_str(&format!("\nThe data from before the restore is in snapshot set {safety}."));
+        s.push_str(&format!(
+            "\nThe data from before the restore is in snapshot set {safety}."
+        ));
     }
     s
 }
@@ -365,7 +392,10 @@ mod tests {
         let f = fail(Step::ScaleUp, "forbidden".into(), &plan(), &rec);
         let text = f.to_string();
         assert!(text.contains("The data is restored"), "{text}");
-        assert!(text.contains("restore a snapshot of the safety set"), "{text}");
+        assert!(
+            text.contains("restore a snapshot of the safety set"),
+            "{text}"
+        );
         assert!(!text.contains("kubectl"), "{text}");
     }
 

@@ -180,7 +180,9 @@ pub async fn take(
     let scaled = match req.consistency {
         Consistency::ScaleDown if claims.len() > 1 => {
             let replicas = wl.replicas(client).await?;
-            progress(format!("scaling {wl} to 0 (from {replicas}) for one point in time"));
+            progress(format!(
+                "scaling {wl} to 0 (from {replicas}) for one point in time"
+            ));
             scale(w, client, wl, 0).await?;
             if let Err(e) = wait_scaled_down(client, wl, req.timeout, progress).await {
                 let back = scale(w, client, wl, replicas).await;

@@ -75,7 +75,11 @@ impl Workload {
         let (ns, kind, name) = match parts.as_slice() {
             [kind, name] => (namespace, *kind, *name),
             [ns, kind, name] => (*ns, *kind, *name),
-            _ => return Err(format!("{s:?}: expected [NAMESPACE/]KIND/NAME, e.g. sts/carts-db")),
+            _ => {
+                return Err(format!(
+                    "{s:?}: expected [NAMESPACE/]KIND/NAME, e.g. sts/carts-db"
+                ));
+            }
         };
         let kind = WorkloadKind::parse(kind).ok_or_else(|| {
             format!("{kind:?} is not a StatefulSet or Deployment (sts/NAME or deploy/NAME)")
@@ -168,7 +172,9 @@ impl Workload {
             return Ok(None);
         }
         let s = self.statefulset(c).await?;
-        Ok(retention_refusal(&serde_json::to_value(&s).unwrap_or_default()))
+        Ok(retention_refusal(
+            &serde_json::to_value(&s).unwrap_or_default(),
+        ))
     }
 
     /// Its pods, by the workload's selector.
@@ -262,7 +268,11 @@ pub async fn wait_scaled_down(
             return Ok(());
         }
         if pods.len() != last {
-            progress(format!("{} pods still running: {}", pods.len(), pods.join(", ")));
+            progress(format!(
+                "{} pods still running: {}",
+                pods.len(),
+                pods.join(", ")
+            ));
             last = pods.len();
         }
         if Instant::now() > end {
@@ -320,7 +330,10 @@ mod tests {
             }
         );
         let w = Workload::parse("db/deployment/api", "shop").unwrap();
-        assert_eq!((w.kind, w.namespace.as_str()), (WorkloadKind::Deployment, "db"));
+        assert_eq!(
+            (w.kind, w.namespace.as_str()),
+            (WorkloadKind::Deployment, "db")
+        );
         assert!(Workload::parse("carts-db", "shop").is_err());
         assert!(
             Workload::parse("pod/x", "shop")
@@ -340,9 +353,15 @@ mod tests {
 
     #[test]
     fn a_delete_retention_on_scale_is_refused() {
-        let sts = |p: serde_json::Value| json!({"spec": {"persistentVolumeClaimRetentionPolicy": p}});
+        let sts =
+            |p: serde_json::Value| json!({"spec": {"persistentVolumeClaimRetentionPolicy": p}});
         assert!(retention_refusal(&sts(json!({"whenScaled": "Delete"}))).is_some());
-        assert!(retention_refusal(&sts(json!({"whenScaled": "Retain", "whenDeleted": "Delete"}))).is_none());
+        assert!(
+            retention_refusal(&sts(
+                json!({"whenScaled": "Retain", "whenDeleted": "Delete"})
+            ))
+            .is_none()
+        );
         assert!(retention_refusal(&json!({"spec": {}})).is_none());
     }
 }

@@ -167,7 +167,11 @@ pub async fn write(
             let repo = g.repo.clone();
             blocking(move || gitops::push(&open(&repo)?, &w)).await
         }
-        WriteIntent::Restart { .. } => unreachable!("restart is a cluster write"),
+        WriteIntent::Restart { .. }
+        | WriteIntent::Snapshot { .. }
+        | WriteIntent::Restore { .. } => {
+            unreachable!("cluster and storage writes run elsewhere")
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 mod gitops;
+mod storage;
 pub use gitops::GitOps;
 
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,6 +35,8 @@ pub struct Handles {
     pub storage: Arc<Notify>,
     pub kubeconfig: Option<PathBuf>,
     pub gitops: GitOps,
+    /// For restores; why not, when Portworx is not configured.
+    pub px: Result<crate::sources::portworx::PxClient, String>,
 }
 
 /// The cluster connection of the moment: its client and its watchers, replaced
@@ -131,6 +134,10 @@ impl Executor {
                     let _ = tx.send(Msg::Sync(SyncEvent::Changes(files))).await;
                 });
             }
+            Command::PlanRestore { namespace, name } => {
+                let (slot, tx) = (self.cluster.clone(), self.tx.clone());
+                tokio::spawn(async move { storage::send_plan(&slot, namespace, name, &tx).await });
+            }
             // The UI loop runs the editor itself; nothing reaches here.
             Command::Edit { .. } => {}
             Command::Fetch { key, view } => {
@@ -206,6 +213,7 @@ impl Executor {
                     return;
                 };
                 let (slot, g) = (self.cluster.clone(), self.handles.gitops.clone());
+                let px = self.handles.px.clone();
                 tokio::spawn(async move {
                     let what = intent.describe();
                     let work = async {
@@ -216,11 +224,18 @@ impl Executor {
                                     .await
                                     .map(|()| format!("{what}: done"))
                             }
+                            WriteIntent::Snapshot { .. } | WriteIntent::Restore { .. } => {
+                                storage::write(&slot, &px, &writer, id, &intent, &tx).await
+                            }
                             _ => gitops::write(&g, &slot, writer, id, &intent, &tx).await,
                         }
                     };
                     let limit = match intent {
                         WriteIntent::Restart { .. } => WRITE_TIMEOUT,
+                        // Every waiting step has its own limit.
+                        WriteIntent::Snapshot { .. } | WriteIntent::Restore { .. } => {
+                            Duration::from_secs(3600)
+                        }
                         _ => SYNC_TIMEOUT,
                     };
                     let result = match tokio::time::timeout(limit, work).await {

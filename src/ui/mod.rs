@@ -7,6 +7,7 @@ mod git;
 mod help;
 mod legend;
 mod metrics;
+mod ops;
 mod plot;
 mod status;
 mod storage;
@@ -53,6 +54,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     }
     if let Some(d) = &s.sync.commit {
         sync::commit(f, theme, d, main);
+    }
+    if let Some(d) = &s.ops.snapshot {
+        ops::snapshot(f, theme, d, main);
+    }
+    if let Some(d) = &s.ops.restore {
+        ops::restore(f, theme, d, main);
     }
     if let Some(c) = &s.confirm {
         help::confirm(f, theme, &c.intent, main);

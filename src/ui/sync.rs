@@ -34,7 +34,7 @@ fn style_of(l: &str) -> &'static str {
     }
 }
 
-fn keys<'a>(theme: &Theme, pairs: &[(&'a str, String)]) -> Line<'a> {
+pub(super) fn keys<'a>(theme: &Theme, pairs: &[(&'a str, String)]) -> Line<'a> {
     let mut spans = Vec::new();
     for (k, what) in pairs {
         spans.push(Span::styled(format!(" {k} "), theme.style("help.key")));

@@ -1,0 +1,315 @@
+//! Snapshot and restore from the keyboard: `S` on a workload or a volume asks how to
+//! take the snapshot; `r` on a snapshot plans a restore, shows what it does and waits
+//! for the workload's name to be typed. Both then show their progress until done.
+use super::cluster::Kind;
+use super::msg::{Command, WriteIntent};
+use super::state::{Pane, State};
+use super::tree::Item;
+use crate::engine::restore::Plan;
+use crate::engine::snapshot::Consistency;
+use crate::engine::workload::{Workload, WorkloadKind, from_template};
+use crossterm::event::{KeyCode, KeyEvent};
+
+/// What a running or finished write shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Run {
+    pub id: Option<u64>,
+    pub log: Vec<String>,
+    pub finished: Option<Result<String, String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotDialog {
+    pub workload: Workload,
+    /// Claims it will snapshot, as far as the tree knows.
+    pub claims: usize,
+    pub run: Run,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestoreDialog {
+    /// namespace/name of the chosen snapshot.
+    pub snapshot: String,
+    /// None while planning.
+    pub plan: Option<Result<Box<Plan>, String>>,
+    /// What the user typed to confirm.
+    pub typed: String,
+    pub safety: bool,
+    pub run: Run,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpsState {
+    pub snapshot: Option<SnapshotDialog>,
+    pub restore: Option<RestoreDialog>,
+}
+
+impl OpsState {
+    pub fn open(&self) -> bool {
+        self.snapshot.is_some() || self.restore.is_some()
+    }
+}
+
+fn workload(kind: Kind, namespace: &str, name: &str) -> Option<Workload> {
+    let kind = match kind {
+        Kind::StatefulSet => WorkloadKind::StatefulSet,
+        Kind::Deployment => WorkloadKind::Deployment,
+        _ => return None,
+    };
+    Some(Workload {
+        kind,
+        namespace: namespace.into(),
+        name: name.into(),
+    })
+}
+
+/// The StatefulSet or Deployment using claim `ns/claim`, from the watched rows.
+fn owner_of(state: &State, ns: &str, claim: &str) -> Option<Workload> {
+    let c = &state.cluster;
+    let sts = c.in_namespace(Kind::StatefulSet, ns).find(|r| {
+        r.claims
+            .iter()
+            .any(|t| t == claim || from_template(claim, t, &r.name))
+    });
+    let row = sts.or_else(|| {
+        c.in_namespace(Kind::Deployment, ns)
+            .find(|r| r.claims.iter().any(|t| t == claim))
+    })?;
+    workload(row.kind(), ns, &row.name)
+}
+
+/// Claims a workload's snapshot takes, as far as its row tells.
+fn claim_count(state: &State, wl: &Workload) -> usize {
+    let kind = match wl.kind {
+        WorkloadKind::StatefulSet => Kind::StatefulSet,
+        WorkloadKind::Deployment => Kind::Deployment,
+    };
+    let Some(row) = state.cluster.row(kind, &wl.namespace, &wl.name) else {
+        return 1;
+    };
+    match wl.kind {
+        WorkloadKind::StatefulSet => {
+            row.claims.len() * row.ready.map_or(1, |(_, want)| want.max(1) as usize)
+        }
+        WorkloadKind::Deployment => row.claims.len(),
+    }
+}
+
+/// The workload `S` acts on: the selected one in the cluster pane, or the owner of the
+/// selected volume's claim in the storage pane.
+fn selected_workload(state: &State) -> Result<Workload, String> {
+    match state.focus {
+        Pane::Storage => {
+            let v = state
+                .storage
+                .volumes
+                .get(state.storage.selected)
+                .ok_or("select a volume to snapshot")?;
+            let (ns, claim) = v.pvc.as_ref().ok_or("this volume has no claim")?;
+            owner_of(state, ns, claim)
+                .ok_or_else(|| format!("no StatefulSet or Deployment uses {ns}/{claim}"))
+        }
+        _ => {
+            let tree = state.cluster.tree();
+            let line = tree
+                .get(state.cluster.selected)
+                .filter(|l| l.item == Item::Row);
+            let (kind, ns, name) =
+                line.map(|l| l.key.clone())
+                    .unwrap_or((Kind::Pod, "".into(), "".into()));
+            match kind {
+                Kind::Pvc => owner_of(state, &ns, &name),
+                k => workload(k, &ns, &name),
+            }
+            .ok_or_else(|| "select a StatefulSet, Deployment or claim to snapshot".into())
+        }
+    }
+}
+
+pub fn ask_snapshot(state: &mut State) {
+    if state.read_only {
+        state.flash = Some((false, "read-only mode: writes are disabled".into()));
+        return;
+    }
+    match selected_workload(state) {
+        Ok(wl) => {
+            let claims = claim_count(state, &wl);
+            state.ops.snapshot = Some(SnapshotDialog {
+                workload: wl,
+                claims,
+                run: Run::default(),
+            });
+        }
+        Err(e) => state.flash = Some((false, e)),
+    }
+}
+
+/// The snapshot under the cursor: a VolumeSnapshot row in the cluster pane, or the
+/// one picked in the storage pane's details.
+pub fn selected_snapshot(state: &State) -> Option<(String, String)> {
+    match state.focus {
+        Pane::Cluster => {
+            let tree = state.cluster.tree();
+            let line = tree.get(state.cluster.selected)?;
+            (line.item == Item::Row && line.key.0 == Kind::VolumeSnapshot)
+                .then(|| (line.key.1.clone(), line.key.2.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// `r`: restore when a snapshot is selected. False when there is none, so the key
+/// keeps its other meaning.
+pub fn ask_restore(state: &mut State, out: &mut Vec<Command>) -> bool {
+    let Some((namespace, name)) = selected_snapshot(state) else {
+        return false;
+    };
+    if state.read_only {
+        state.flash = Some((false, "read-only mode: writes are disabled".into()));
+        return true;
+    }
+    state.ops.restore = Some(RestoreDialog {
+        snapshot: format!("{namespace}/{name}"),
+        plan: None,
+        typed: String::new(),
+        safety: true,
+        run: Run::default(),
+    });
+    out.push(Command::PlanRestore { namespace, name });
+    true
+}
+
+pub fn planned(state: &mut State, snapshot: &str, result: Result<Box<Plan>, String>) {
+    if let Some(d) = state
+        .ops
+        .restore
+        .as_mut()
+        .filter(|d| d.snapshot == snapshot)
+    {
+        d.plan = Some(result);
+        state.dirty = true;
+    }
+}
+
+fn synced_commit(state: &State) -> Option<String> {
+    state.git.synced.as_ref().map(|r| r.commit.clone())
+}
+
+/// Keys while a dialog is open; the intent to run once confirmed.
+pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
+    let commit = synced_commit(state);
+    if let Some(d) = state.ops.snapshot.as_mut() {
+        if d.run.id.is_some() && d.run.finished.is_none() {
+            if key.code == KeyCode::Esc {
+                state.flash = Some((
+                    true,
+                    "the snapshot goes on; progress in the status bar".into(),
+                ));
+                state.ops.snapshot = None;
+            }
+            return None;
+        }
+        if d.run.finished.is_some() {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                state.ops.snapshot = None;
+            }
+            return None;
+        }
+        let consistency = match key.code {
+            KeyCode::Char('y') | KeyCode::Enter => Consistency::Each,
+            KeyCode::Char('z') if d.claims > 1 => Consistency::ScaleDown,
+            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
+                state.ops.snapshot = None;
+                state.flash = Some((true, "cancelled".into()));
+                return None;
+            }
+            _ => return None,
+        };
+        return Some(WriteIntent::Snapshot {
+            workload: d.workload.clone(),
+            consistency,
+            commit,
+        });
+    }
+    let d = state.ops.restore.as_mut()?;
+    if d.run.id.is_some() && d.run.finished.is_none() {
+        if key.code == KeyCode::Esc {
+            state.flash = Some((
+                true,
+                "the restore goes on; progress in the status bar".into(),
+            ));
+            state.ops.restore = None;
+        }
+        return None;
+    }
+    if d.run.finished.is_some() || !matches!(d.plan, Some(Ok(_))) {
+        if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+            state.ops.restore = None;
+        }
+        return None;
+    }
+    match key.code {
+        KeyCode::Esc => {
+            state.ops.restore = None;
+            state.flash = Some((true, "cancelled".into()));
+            None
+        }
+        KeyCode::Tab => {
+            d.safety = !d.safety;
+            None
+        }
+        KeyCode::Backspace => {
+            d.typed.pop();
+            None
+        }
+        KeyCode::Char(c) => {
+            d.typed.push(c);
+            None
+        }
+        KeyCode::Enter => {
+            let Some(Ok(plan)) = &d.plan else { return None };
+            if plan.refusal.is_some() || d.typed != plan.workload.name {
+                return None;
+            }
+            Some(WriteIntent::Restore {
+                plan: plan.clone(),
+                safety: d.safety,
+                commit,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Marks the open dialog as running write `id`.
+pub fn started(state: &mut State, id: u64) {
+    if let Some(d) = state.ops.snapshot.as_mut() {
+        d.run.id = Some(id);
+    } else if let Some(d) = state.ops.restore.as_mut() {
+        d.run.id = Some(id);
+    }
+}
+
+fn runs(state: &mut State) -> impl Iterator<Item = &mut Run> {
+    let s = state.ops.snapshot.as_mut().map(|d| &mut d.run);
+    let r = state.ops.restore.as_mut().map(|d| &mut d.run);
+    s.into_iter().chain(r)
+}
+
+pub fn progress(state: &mut State, id: u64, line: &str) {
+    let mut hit = false;
+    for r in runs(state).filter(|r| r.id == Some(id)) {
+        r.log.push(line.to_string());
+        hit = true;
+    }
+    state.dirty |= hit;
+}
+
+pub fn done(state: &mut State, id: u64, result: &Result<String, String>) {
+    let mut hit = false;
+    for r in runs(state).filter(|r| r.id == Some(id)) {
+        r.finished = Some(result.clone());
+        hit = true;
+    }
+    state.dirty |= hit;
+}
