@@ -17,3 +17,5 @@ pub use state::State;
 pub use update::update;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ops;

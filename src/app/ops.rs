@@ -242,7 +242,8 @@ pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
         }
         return None;
     }
-    if d.run.finished.is_some() || !matches!(d.plan, Some(Ok(_))) {
+    let confirmable = matches!(&d.plan, Some(Ok(p)) if p.refusal.is_none());
+    if d.run.finished.is_some() || !confirmable {
         if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
             state.ops.restore = None;
         }
@@ -268,7 +269,7 @@ pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
         }
         KeyCode::Enter => {
             let Some(Ok(plan)) = &d.plan else { return None };
-            if plan.refusal.is_some() || d.typed != plan.workload.name {
+            if d.typed != plan.workload.name {
                 return None;
             }
             Some(WriteIntent::Restore {

@@ -18,7 +18,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde::Deserialize;
 
 /// 2024-05-01T12:00:00Z
-const NOW: i64 = 1_714_564_800;
+pub(super) const NOW: i64 = 1_714_564_800;
 
 /// Two namespaces: `shop` with a healthy Deployment and a StatefulSet with one pod
 /// failing its readiness probe, `monitoring` with a DaemonSet.
@@ -445,7 +445,7 @@ fn of_kind(rows: &[ObjRow], kind: Kind) -> Vec<ObjRow> {
     rows.iter().filter(|r| r.kind() == kind).cloned().collect()
 }
 
-fn row(kind: Kind, ns: &str, name: &str) -> ObjRow {
+pub(super) fn row(kind: Kind, ns: &str, name: &str) -> ObjRow {
     ObjRow {
         kind: Some(kind),
         namespace: ns.into(),
@@ -466,7 +466,7 @@ fn graphs(n: usize) -> Vec<GraphSpec> {
         .collect()
 }
 
-fn press(code: KeyCode) -> Msg {
+pub(super) fn press(code: KeyCode) -> Msg {
     let modifiers = match code {
         KeyCode::BackTab => KeyModifiers::SHIFT,
         KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
@@ -475,29 +475,29 @@ fn press(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, modifiers))
 }
 
-fn ch(c: char) -> Msg {
+pub(super) fn ch(c: char) -> Msg {
     press(KeyCode::Char(c))
 }
 
-struct Harness {
-    state: State,
+pub(super) struct Harness {
+    pub(super) state: State,
     keymap: Keymap,
 }
 
 impl Harness {
-    fn new(read_only: bool, graph_count: usize) -> Self {
+    pub(super) fn new(read_only: bool, graph_count: usize) -> Self {
         Harness {
             state: State::new(read_only, graphs(graph_count), NOW),
             keymap: Keymap::default(),
         }
     }
 
-    fn send(&mut self, msg: Msg) -> Vec<Command> {
+    pub(super) fn send(&mut self, msg: Msg) -> Vec<Command> {
         update(&mut self.state, &self.keymap, msg)
     }
 
     /// Sends each message and asserts that none asked for a command.
-    fn quietly(&mut self, msgs: impl IntoIterator<Item = Msg>) {
+    pub(super) fn quietly(&mut self, msgs: impl IntoIterator<Item = Msg>) {
         for m in msgs {
             let dbg = format!("{m:?}");
             let out = self.send(m);
@@ -506,7 +506,7 @@ impl Harness {
     }
 
     /// Connected, and every kind listed from the fixtures.
-    fn with_cluster(mut self) -> Self {
+    pub(super) fn with_cluster(mut self) -> Self {
         let all = rows_from_yaml(CLUSTER);
         self.quietly([Msg::Cluster(ClusterEvent::Connected {
             context: "kind-sextant".into(),
@@ -522,7 +522,7 @@ impl Harness {
         self
     }
 
-    fn names(&self) -> Vec<String> {
+    pub(super) fn names(&self) -> Vec<String> {
         self.state
             .cluster
             .tree()
@@ -531,7 +531,7 @@ impl Harness {
             .collect()
     }
 
-    fn selected_name(&self) -> String {
+    pub(super) fn selected_name(&self) -> String {
         self.state.cluster.tree()[self.state.cluster.selected]
             .key
             .2

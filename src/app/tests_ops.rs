@@ -1,0 +1,204 @@
+//! The snapshot and restore dialogs, driven by keys through the reducer.
+use super::cluster::Kind;
+use super::msg::{ClusterEvent, Command, Msg, StorageEvent, SyncEvent, WriteIntent};
+use super::tests::{Harness, ch, press, row};
+use crate::engine::restore::{Item, Plan};
+use crate::engine::snapshot::Consistency;
+use crate::engine::workload::{Workload, WorkloadKind};
+use crossterm::event::KeyCode;
+
+fn db() -> Workload {
+    Workload {
+        kind: WorkloadKind::StatefulSet,
+        namespace: "shop".into(),
+        name: "db".into(),
+    }
+}
+
+/// Opens `shop` and selects the `db` StatefulSet.
+fn select_db(h: &mut Harness) {
+    h.quietly([ch('j'), press(KeyCode::Enter), ch('j')]);
+    assert_eq!(h.selected_name(), "db");
+}
+
+fn writes(out: &[Command]) -> Vec<WriteIntent> {
+    out.iter()
+        .filter_map(|c| match c {
+            Command::Write { intent, .. } => Some(intent.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn s_on_a_statefulset_asks_how_then_snapshots_and_shows_progress() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    select_db(&mut h);
+    h.quietly([ch('S')]);
+    let d = h.state.ops.snapshot.clone().expect("a snapshot dialog");
+    assert_eq!((d.workload, d.claims), (db(), 3), "three replicas of one template");
+    let out = h.send(ch('z'));
+    assert_eq!(
+        writes(&out),
+        [WriteIntent::Snapshot {
+            workload: db(),
+            consistency: Consistency::ScaleDown,
+            commit: None
+        }]
+    );
+    let Some(Command::Write { id, .. }) = out.first() else {
+        unreachable!()
+    };
+    let id = *id;
+    h.quietly([
+        Msg::Sync(SyncEvent::Progress(id, "1/3 snapshots ready".into())),
+        Msg::Done(id, Ok("snapshot set db-1: 3 snapshots ready".into())),
+    ]);
+    let d = h.state.ops.snapshot.clone().unwrap();
+    assert_eq!(d.run.log, ["1/3 snapshots ready"]);
+    assert!(matches!(d.run.finished, Some(Ok(_))));
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(h.state.ops.snapshot.is_none());
+}
+
+#[test]
+fn a_single_claim_has_no_scale_down_choice_and_n_cancels() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    select_db(&mut h);
+    h.quietly([ch('S')]);
+    h.state.ops.snapshot.as_mut().unwrap().claims = 1;
+    h.quietly([ch('z')]);
+    assert!(h.state.ops.snapshot.is_some(), "z means nothing here");
+    h.quietly([ch('n')]);
+    assert!(h.state.ops.snapshot.is_none());
+}
+
+#[test]
+fn s_on_something_that_is_not_a_workload_says_so() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.quietly([ch('S')]);
+    assert!(h.state.ops.snapshot.is_none());
+    let (ok, msg) = h.state.flash.clone().unwrap();
+    assert!(!ok && msg.contains("select a StatefulSet"), "{msg}");
+}
+
+#[test]
+fn read_only_offers_neither_snapshot_nor_restore() {
+    let mut h = Harness::new(true, 0).with_cluster();
+    select_db(&mut h);
+    h.quietly([ch('S')]);
+    assert!(h.state.ops.snapshot.is_none());
+    assert!(h.state.flash.clone().unwrap().1.contains("read-only"));
+    add_snapshot(&mut h);
+    h.quietly([ch('r')]);
+    assert!(h.state.ops.restore.is_none());
+    assert!(h.state.flash.clone().unwrap().1.contains("read-only"));
+}
+
+/// A VolumeSnapshot of data-db-0, selected in the tree under db.
+fn add_snapshot(h: &mut Harness) {
+    let mut snap = row(Kind::VolumeSnapshot, "shop", "data-db-0-snap");
+    snap.claims = vec!["data-db-0".into()];
+    h.quietly([Msg::Cluster(ClusterEvent::Applied(snap))]);
+    let at = h
+        .state
+        .cluster
+        .tree()
+        .iter()
+        .position(|l| l.key.2 == "data-db-0-snap");
+    if at.is_none() {
+        // Under the StatefulSet: open it.
+        h.quietly([press(KeyCode::Enter)]);
+    }
+    let at = h
+        .state
+        .cluster
+        .tree()
+        .iter()
+        .position(|l| l.key.2 == "data-db-0-snap")
+        .expect("the snapshot is in the tree");
+    h.state.cluster.selected = at;
+}
+
+fn plan(refusal: Option<&str>) -> Box<Plan> {
+    Box::new(Plan {
+        workload: db(),
+        snapshot: "shop/data-db-0-snap".into(),
+        set: None,
+        items: vec![Item {
+            claim: "data-db-0".into(),
+            snapshot: "data-db-0-snap".into(),
+            pv: "pvc-1".into(),
+            volume: "1".into(),
+            px_snapshot: "2".into(),
+        }],
+        untouched: Vec::new(),
+        replicas: 3,
+        pods: vec!["db-0".into()],
+        taken: String::new(),
+        commit: None,
+        refusal: refusal.map(String::from),
+        resume: None,
+        unfinished: None,
+    })
+}
+
+#[test]
+fn r_on_a_snapshot_plans_and_restores_only_once_the_name_is_typed() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    select_db(&mut h);
+    add_snapshot(&mut h);
+    let out = h.send(ch('r'));
+    assert_eq!(
+        out,
+        [Command::PlanRestore {
+            namespace: "shop".into(),
+            name: "data-db-0-snap".into()
+        }]
+    );
+    h.quietly([Msg::Storage(StorageEvent::RestorePlanned {
+        snapshot: "shop/data-db-0-snap".into(),
+        result: Ok(plan(None)),
+    })]);
+    // Not yet: nothing typed, then the wrong name.
+    h.quietly([press(KeyCode::Enter), ch('w'), ch('e'), ch('b'), press(KeyCode::Enter)]);
+    for _ in 0..3 {
+        h.quietly([press(KeyCode::Backspace)]);
+    }
+    // Tab turns the safety snapshot off; q and r are typed, not keys.
+    h.quietly([press(KeyCode::Tab), ch('d'), ch('b')]);
+    let out = h.send(press(KeyCode::Enter));
+    assert_eq!(
+        writes(&out),
+        [WriteIntent::Restore {
+            plan: plan(None),
+            safety: false,
+            commit: None
+        }]
+    );
+    assert!(h.state.ops.restore.as_ref().unwrap().run.id.is_some());
+}
+
+#[test]
+fn a_refused_restore_cannot_be_confirmed() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    select_db(&mut h);
+    add_snapshot(&mut h);
+    h.send(ch('r'));
+    h.quietly([Msg::Storage(StorageEvent::RestorePlanned {
+        snapshot: "shop/data-db-0-snap".into(),
+        result: Ok(plan(Some("whenScaled is Delete"))),
+    })]);
+    h.quietly([ch('d'), ch('b'), press(KeyCode::Enter)]);
+    assert!(h.state.ops.restore.is_none(), "Enter closes it, nothing runs");
+    assert!(h.state.pending.is_empty());
+}
+
+#[test]
+fn r_elsewhere_still_refreshes() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    select_db(&mut h);
+    let out = h.send(ch('r'));
+    assert_eq!(out, [Command::RefreshStorage]);
+    assert!(h.state.ops.restore.is_none());
+}
