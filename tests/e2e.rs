@@ -530,3 +530,49 @@ fn sync_from_the_preview_then_drift_appears_and_read_only_refuses_to_sync() {
     ]);
     assert_eq!(live, "debug", "the drift is left alone");
 }
+
+/// `S` snapshots a StatefulSet, `r` on the snapshot restores it after its name is
+/// typed; both show their steps. The workload is the fixture's own, not the demo's.
+#[test]
+fn snapshot_then_restore_from_the_keyboard() {
+    let f = Fixture::new("e2e-snap");
+    f.write(
+        "app/db.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: NS}\nspec:\n  replicas: 1\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec: {containers: [{name: db, image: mongo:6}]}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec: {storageClassName: px-db, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n",
+    );
+    let work = f.work.display().to_string();
+    kubectl(&["apply", "-f", &format!("{work}/ns.yaml")]);
+    kubectl(&["apply", "-f", &format!("{work}/app/db.yaml")]);
+    let (px, token) = (
+        env("SEXTANT_TEST_PORTWORX"),
+        env("SEXTANT_TEST_PORTWORX_TOKEN_FILE"),
+    );
+    let t = f.start(&["--portworx", &px, "--portworx-token-file", &token]);
+    t.wait(&["▸ db ", "1/1"], 60);
+    t.keys(&["j", "S"]);
+    t.wait(&[&format!("Snapshot every claim of StatefulSet {}/db", f.name)], 5);
+    t.keys(&["y"]);
+    t.wait(&["done: snapshot set db-", "Esc close"], 60);
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // The filter finds the snapshot row; Enter selects it.
+    t.keys(&["/"]);
+    t.keys(&["-l", "data-db-0-2"]);
+    t.keys(&["Enter"]);
+    t.wait(&["snap "], 10);
+    t.keys(&["r"]);
+    t.wait(&["Claims restored (in place, same names):", "Type db to confirm"], 20);
+    t.keys(&["Enter"]);
+    t.wait(&["(type the name first)"], 5);
+    t.keys(&["-l", "db"]);
+    t.keys(&["Enter"]);
+    t.wait(&["[1/8] take a safety snapshot"], 10);
+    let s = t.wait(&["done: restored data-db-0 of db"], 90);
+    for step in ["[3/8] scale to zero", "[5/8] restore the volumes", "[8/8] wait for ready"] {
+        assert!(s.contains(step), "{step} shown:\n{s}");
+    }
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    t.wait(&["SEXTANT_EXIT=0"], 10);
+}
