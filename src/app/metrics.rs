@@ -413,6 +413,7 @@ mod tests {
                 at: 4_000,
                 commit: "c1".into(),
                 by: "Ada".into(),
+                snapshots: Vec::new(),
             }],
             ..Default::default()
         };

@@ -165,6 +165,8 @@ pub enum WriteIntent {
         plan: Box<crate::engine::plan::Plan>,
         prune: bool,
         force: bool,
+        /// Snapshot the StatefulSets it changes first.
+        snapshot_first: bool,
     },
     /// Commit a revert of `sha`, then preview its sync.
     Revert {

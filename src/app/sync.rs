@@ -93,6 +93,8 @@ pub struct Preview {
     pub plan: Plan,
     pub scroll: usize,
     pub prune: bool,
+    /// Snapshot the StatefulSets the sync changes first (on by default).
+    pub snapshot_first: bool,
     /// The sync's id once applied; its progress lines follow.
     pub running: Option<u64>,
     pub log: Vec<String>,
@@ -154,7 +156,17 @@ impl SyncState {
 /// Lines the preview shows: summary, then each change with its diff, then errors.
 pub fn preview_lines(p: &Preview) -> Vec<String> {
     let plan = &p.plan;
-    let mut out = vec![plan.summary(), String::new()];
+    let mut out = vec![plan.summary()];
+    let stateful = crate::engine::snapshot::changed_by(plan);
+    if !stateful.is_empty() {
+        let names: Vec<String> = stateful.iter().map(|w| w.to_string()).collect();
+        out.push(if p.snapshot_first {
+            format!("Snapshots first (s to skip): {}", names.join(", "))
+        } else {
+            format!("NO snapshot first (s to take one): {}", names.join(", "))
+        });
+    }
+    out.push(String::new());
     for s in plan.steps.iter().filter(|s| s.action != Action::Unchanged) {
         let at = match (&s.file, s.line) {
             (Some(f), Some(l)) => format!("  ({f}:{l})"),
@@ -206,11 +218,15 @@ pub fn preview_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
         KeyCode::Char('g') | KeyCode::Home => p.scroll = 0,
         KeyCode::Char('G') | KeyCode::End => p.scroll = len.saturating_sub(1),
         KeyCode::Char('p') if p.running.is_none() && p.finished.is_none() => p.prune = !p.prune,
+        KeyCode::Char('s') if p.running.is_none() && p.finished.is_none() => {
+            p.snapshot_first = !p.snapshot_first
+        }
         KeyCode::Char('y') | KeyCode::Char('f') if p.running.is_none() && p.finished.is_none() => {
             return Some(WriteIntent::Sync {
                 plan: Box::new(p.plan.clone()),
                 prune: p.prune,
                 force: key.code == KeyCode::Char('f'),
+                snapshot_first: p.snapshot_first,
             });
         }
         // A running sync keeps its window; it cannot be cancelled half way.
@@ -311,6 +327,7 @@ pub fn event(state: &mut State, ev: SyncEvent) {
                         plan: *plan,
                         scroll: 0,
                         prune: false,
+                        snapshot_first: true,
                         running: None,
                         log: Vec::new(),
                         finished: None,

@@ -1862,6 +1862,7 @@ fn sync_intent(prune: bool, force: bool) -> WriteIntent {
         plan: Box::new(plan()),
         prune,
         force,
+        snapshot_first: true,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::engine::plan::{Action, Plan, plan};
 use crate::engine::record::SyncRecord;
 use crate::engine::sync::{self, Options, Report};
 use crate::engine::target::Target;
-use crate::engine::{gitops, manifests};
+use crate::engine::{gitops, manifests, snapshot};
 use crate::exec::Writer;
 use clap::{Args, Subcommand, ValueEnum};
 use git2::Repository;
@@ -51,6 +51,9 @@ pub enum Cmd {
         /// Take fields that another field manager owns
         #[arg(long)]
         force_conflicts: bool,
+        /// Do not snapshot the StatefulSets the sync changes first
+        #[arg(long)]
+        no_snapshot: bool,
         /// Seconds to wait for workloads to roll out
         #[arg(long, default_value_t = 180)]
         timeout: u64,
@@ -196,6 +199,7 @@ pub async fn run(cmd: Cmd, s: &Settings) -> u8 {
             prune,
             yes,
             force_conflicts,
+            no_snapshot,
             timeout,
             ..
         } => {
@@ -204,9 +208,11 @@ pub async fn run(cmd: Cmd, s: &Settings) -> u8 {
                 force_conflicts,
                 timeout: Duration::from_secs(timeout),
                 synced_by: gitops::identity(&ctx.repo),
+                ..Default::default()
             };
             let rev = commit.as_deref().unwrap_or("HEAD");
-            sync_cmd(&ctx, writer.as_ref(), rev, dry_run, yes, &opts).await
+            let snapshot_first = !no_snapshot;
+            sync_cmd(&ctx, writer.as_ref(), rev, (dry_run, yes, snapshot_first), &opts).await
         }
         Cmd::Rollback {
             sha, yes, timeout, ..
@@ -408,8 +414,7 @@ async fn sync_cmd(
     ctx: &Ctx,
     w: Option<&Writer>,
     rev: &str,
-    dry_run: bool,
-    yes: bool,
+    (dry_run, yes, snapshot_first): (bool, bool, bool),
     opts: &Options,
 ) -> Res {
     let p = plan_at(ctx, rev).await?;
@@ -430,10 +435,18 @@ async fn sync_cmd(
             REFUSED,
         ));
     };
-    apply_plan(ctx, w, &p, yes, opts).await
+    apply_plan(ctx, w, &p, yes, opts, snapshot_first).await
 }
 
-async fn apply_plan(ctx: &Ctx, w: &Writer, p: &Plan, yes: bool, opts: &Options) -> Res {
+/// Applies a previewed plan; `snapshot_first` snapshots the StatefulSets it changes.
+async fn apply_plan(
+    ctx: &Ctx,
+    w: &Writer,
+    p: &Plan,
+    yes: bool,
+    opts: &Options,
+    snapshot_first: bool,
+) -> Res {
     let prunes = if opts.prune {
         p.count(Action::Prune)
     } else {
@@ -457,7 +470,17 @@ async fn apply_plan(ctx: &Ctx, w: &Writer, p: &Plan, yes: bool, opts: &Options) 
     }
     let json = ctx.json;
     let say = move |l: String| say(json, &l);
-    let report = sync::execute(&ctx.target, w, p, opts, &say).await;
+    let mut opts = opts.clone();
+    let stateful = snapshot::changed_by(p);
+    opts.snapshots = if !snapshot_first || stateful.is_empty() {
+        Vec::new()
+    } else {
+        let now = sync::read_record(&ctx.target, &ctx.app).await.ok().flatten();
+        snapshot::before_sync(w, &ctx.target.client, &stateful, now.map(|r| r.commit), &say)
+            .await
+            .map_err(|e| (e, INCOMPLETE))?
+    };
+    let report = sync::execute(&ctx.target, w, p, &opts, &say).await;
     finish(ctx, &report)
 }
 
@@ -496,7 +519,7 @@ async fn rollback(ctx: &Ctx, w: Option<&Writer>, sha: &str, yes: bool, opts: &Op
     ));
     let p = plan_at(ctx, &new).await?;
     print_plan(ctx, &p);
-    apply_plan(ctx, w, &p, yes, opts).await.map_err(|(e, c)| {
+    apply_plan(ctx, w, &p, yes, opts, true).await.map_err(|(e, c)| {
         (
             format!(
                 "{e}; the revert commit {} stays in git, sync it later",

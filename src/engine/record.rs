@@ -21,15 +21,19 @@ pub struct SyncRecord {
     pub synced_by: String,
     /// Earlier syncs too, oldest first, for the metrics pane's markers.
     pub history: Vec<SyncEntry>,
+    /// Snapshots taken just before this sync (namespace/name, one per workload).
+    pub snapshots: Vec<String>,
 }
 
 /// One sync of the past.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 pub struct SyncEntry {
     /// Unix seconds.
     pub at: i64,
     pub commit: String,
     pub by: String,
+    /// Snapshots taken just before it, to restore when it is rolled back.
+    pub snapshots: Vec<String>,
 }
 
 /// Syncs the record remembers.
@@ -50,9 +54,26 @@ fn parse_history(text: &str) -> Vec<SyncEntry> {
                 at,
                 commit,
                 by: parts.next().unwrap_or_default().to_string(),
+                snapshots: Vec::new(),
             })
         })
         .collect()
+}
+
+/// One line per sync that took snapshots: "<unix seconds> <commit> <ns/name>…".
+fn attach_snapshots(history: &mut [SyncEntry], text: &str) {
+    for l in text.lines() {
+        let mut parts = l.split(' ');
+        let (Some(at), Some(commit)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if let Some(e) = history
+            .iter_mut()
+            .find(|e| e.at.to_string() == at && e.commit == commit)
+        {
+            e.snapshots = parts.filter(|p| !p.is_empty()).map(String::from).collect();
+        }
+    }
 }
 
 impl SyncRecord {
@@ -61,12 +82,20 @@ impl SyncRecord {
         let get = |k: &str| data.get(k).cloned().unwrap_or_default();
         let commit = get("commit");
         // The ConfigMap is shared data: anything but a full SHA is not a record.
+        let mut history = parse_history(&get("history"));
+        attach_snapshots(&mut history, &get("snapshots"));
+        let snapshots = history
+            .last()
+            .filter(|e| e.commit == commit)
+            .map(|e| e.snapshots.clone())
+            .unwrap_or_default();
         is_sha(&commit).then(|| SyncRecord {
             commit,
             path: get("path"),
             synced_at: get("syncedAt"),
             synced_by: get("syncedBy"),
-            history: parse_history(&get("history")),
+            history,
+            snapshots,
         })
     }
 
@@ -76,12 +105,19 @@ impl SyncRecord {
             .iter()
             .map(|e| format!("{} {} {}\n", e.at, e.commit, e.by))
             .collect();
+        let snapshots: String = self
+            .history
+            .iter()
+            .filter(|e| !e.snapshots.is_empty())
+            .map(|e| format!("{} {} {}\n", e.at, e.commit, e.snapshots.join(" ")))
+            .collect();
         [
             ("commit", &self.commit),
             ("path", &self.path),
             ("syncedAt", &self.synced_at),
             ("syncedBy", &self.synced_by),
             ("history", &history),
+            ("snapshots", &snapshots),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
@@ -95,6 +131,7 @@ impl SyncRecord {
             at,
             commit: self.commit.clone(),
             by: self.synced_by.clone(),
+            snapshots: self.snapshots.clone(),
         });
         let drop = h.len().saturating_sub(HISTORY);
         h.drain(..drop);
@@ -115,8 +152,10 @@ mod tests {
             synced_at: "2026-11-25T10:00:00Z".into(),
             synced_by: "Alice Ng".into(),
             history: Vec::new(),
+            snapshots: vec!["shop/data-db-0-x".into()],
         };
         let mut rec = r.clone().with_history(None, 100);
+        assert_eq!(rec.history[0].snapshots, ["shop/data-db-0-x"]);
         for i in 0..HISTORY as i64 {
             rec = SyncRecord {
                 commit: format!("{i:040x}"),
@@ -132,6 +171,7 @@ mod tests {
             (200 + HISTORY as i64 - 1, "Alice Ng")
         );
         assert_eq!(SyncRecord::from_data(&rec.to_data()), Some(rec.clone()));
+        assert_eq!(rec.history[5].snapshots, ["shop/data-db-0-x"], "kept per sync");
         // Anything but a full SHA is not a record: the ConfigMap is shared data.
         let mut data = rec.to_data();
         data.insert("commit".into(), "ünïcode".into());

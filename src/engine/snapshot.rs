@@ -252,6 +252,57 @@ pub async fn take(
     }
 }
 
+/// StatefulSets a sync would change: their claims are snapshotted first.
+pub fn changed_by(plan: &super::plan::Plan) -> Vec<Workload> {
+    use super::plan::Action;
+    plan.steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::Update | Action::Conflict))
+        .filter(|s| s.object.kind == "StatefulSet")
+        .filter_map(|s| {
+            Some(Workload {
+                kind: super::workload::WorkloadKind::StatefulSet,
+                namespace: s.object.namespace.clone()?,
+                name: s.object.name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Snapshots each workload before a sync, labelled with the commit it runs now.
+/// Returns one snapshot of each set (namespace/name), for the sync record.
+pub async fn before_sync(
+    w: &Writer,
+    client: &Client,
+    workloads: &[Workload],
+    commit: Option<String>,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<Vec<String>, String> {
+    let mut taken = Vec::new();
+    for wl in workloads {
+        progress(format!("snapshot of {wl} before the sync"));
+        let req = Request {
+            workload: wl.clone(),
+            commit: commit.clone(),
+            reason: "pre-sync",
+            consistency: Consistency::Each,
+            wait: true,
+            timeout: Duration::from_secs(300),
+        };
+        match take(w, client, &req, progress).await {
+            Ok(set) => taken.extend(
+                set.snapshots
+                    .first()
+                    .map(|t| format!("{}/{}", set.namespace, t.name)),
+            ),
+            // A workload without claims has nothing to lose.
+            Err(e) if e.ends_with("has no PersistentVolumeClaims to snapshot") => {}
+            Err(e) => return Err(format!("snapshot before sync: {e}; nothing was applied")),
+        }
+    }
+    Ok(taken)
+}
+
 /// Waits until every snapshot is cut (`cut_only`: a content is bound with a creation
 /// time) or ready, or has failed.
 async fn wait(

@@ -19,6 +19,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Who syncs, for the record.
     pub synced_by: String,
+    /// Snapshots taken just before, for the record (namespace/name).
+    pub snapshots: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -123,6 +125,7 @@ pub async fn execute(
         synced_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         synced_by: opts.synced_by.clone(),
         history: Vec::new(),
+        snapshots: opts.snapshots.clone(),
     }
     .with_history(earlier, now.timestamp());
     match write_record(t, w, &plan.app, &rec, partial).await {

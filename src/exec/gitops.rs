@@ -8,7 +8,7 @@ use crate::app::sync::Drift;
 use crate::engine::plan::{Plan, plan};
 use crate::engine::sync::{self, Options};
 use crate::engine::target::Target;
-use crate::engine::{gitops, manifests};
+use crate::engine::{gitops, manifests, snapshot};
 use git2::Repository;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,19 +118,33 @@ pub async fn write(
     tx: &Sender<Msg>,
 ) -> Result<String, String> {
     match intent {
-        WriteIntent::Sync { plan, prune, force } => {
+        WriteIntent::Sync {
+            plan,
+            prune,
+            force,
+            snapshot_first,
+        } => {
             let t = target(slot).await?;
             let repo = g.repo.clone();
             let synced_by = blocking(move || Ok(gitops::identity(&open(&repo)?))).await?;
+            let ptx = tx.clone();
+            let progress = move |line: String| {
+                let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
+            };
+            let stateful = snapshot::changed_by(plan);
+            let snapshots = if *snapshot_first && !stateful.is_empty() {
+                let now = sync::read_record(&t, &g.app).await.ok().flatten();
+                let commit = now.map(|r| r.commit);
+                snapshot::before_sync(&w, &t.client, &stateful, commit, &progress).await?
+            } else {
+                Vec::new()
+            };
             let opts = Options {
                 prune: *prune,
                 force_conflicts: *force,
                 timeout: ROLLOUT_TIMEOUT,
                 synced_by,
-            };
-            let ptx = tx.clone();
-            let progress = move |line: String| {
-                let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
+                snapshots,
             };
             let r = sync::execute(&t, &w, plan, &opts, &progress).await;
             let sha = crate::engine::short(&plan.commit, 8);

@@ -17,7 +17,7 @@ fn style_of(l: &str) -> &'static str {
         "diff.del"
     } else if l.starts_with("@@") {
         "diff.hunk"
-    } else if ["CONFLICT", "PRUNE", "error", "unreadable", "failed:"]
+    } else if ["CONFLICT", "PRUNE", "error", "unreadable", "failed:", "NO snapshot"]
         .iter()
         .any(|w| l.starts_with(w))
     {
@@ -97,19 +97,23 @@ pub fn preview(f: &mut Frame, s: &State, theme: &Theme, p: &Preview, area: Rect)
             ],
         )
     } else {
-        keys(
-            theme,
-            &[
-                ("y", "apply".into()),
-                ("f", "apply, taking conflicting fields".into()),
-                (
-                    "p",
-                    format!("prune: {}", if p.prune { "on" } else { "off" }),
-                ),
-                ("j/k", "scroll".into()),
-                ("Esc", "cancel".into()),
-            ],
-        )
+        let mut pairs = vec![
+            ("y", "apply".to_string()),
+            ("f", "apply, taking conflicting fields".into()),
+        ];
+        if !crate::engine::snapshot::changed_by(&p.plan).is_empty() {
+            let on = if p.snapshot_first { "on" } else { "off" };
+            pairs.push(("s", format!("snapshot first: {on}")));
+        }
+        pairs.extend([
+            (
+                "p",
+                format!("prune: {}", if p.prune { "on" } else { "off" }),
+            ),
+            ("j/k", "scroll".into()),
+            ("Esc", "cancel".into()),
+        ]);
+        keys(theme, &pairs)
     };
     f.render_widget(
         Paragraph::new(footer),
