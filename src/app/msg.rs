@@ -172,6 +172,9 @@ pub enum WriteIntent {
     Revert {
         sha: String,
         subject: String,
+        /// Snapshots its sync took first (namespace/name): offered for restore once
+        /// the revert is synced.
+        restore: Vec<String>,
     },
     Commit {
         files: Vec<String>,
@@ -208,12 +211,24 @@ impl WriteIntent {
                 "so the controller replaces every pod, one by one.".into(),
             ],
             WriteIntent::Sync { plan, .. } => vec![plan.summary()],
-            WriteIntent::Revert { sha, subject } => vec![
-                format!("Roll back {} \"{subject}\"", crate::engine::short(sha, 8)),
-                "Commits its revert on top of HEAD as your git user,".into(),
-                "then previews the sync of that commit.".into(),
-                "Conflicts with later commits are reported, not forced.".into(),
-            ],
+            WriteIntent::Revert {
+                sha,
+                subject,
+                restore,
+            } => {
+                let mut v = vec![
+                    format!("Roll back {} \"{subject}\"", crate::engine::short(sha, 8)),
+                    "Commits its revert on top of HEAD as your git user,".into(),
+                    "then previews the sync of that commit.".into(),
+                    "Conflicts with later commits are reported, not forced.".into(),
+                ];
+                if !restore.is_empty() {
+                    v.push("Its sync snapshotted the data first:".into());
+                    v.extend(restore.iter().map(|s| format!("  {s}")));
+                    v.push("Once the revert is synced, restoring them is offered.".into());
+                }
+                v
+            }
             WriteIntent::Commit { files, message } => {
                 let mut v = vec![format!("Commit \"{message}\"")];
                 v.extend(files.iter().map(|f| format!("  {f}")));

@@ -168,15 +168,26 @@ pub fn ask_restore(state: &mut State, out: &mut Vec<Command>) -> bool {
         state.flash = Some((false, "read-only mode: writes are disabled".into()));
         return true;
     }
+    open_restore(state, &format!("{namespace}/{name}"), out);
+    true
+}
+
+/// Opens the restore dialog of `snapshot` (namespace/name) and asks for its plan.
+pub fn open_restore(state: &mut State, snapshot: &str, out: &mut Vec<Command>) {
+    let Some((namespace, name)) = snapshot.split_once('/') else {
+        return;
+    };
     state.ops.restore = Some(RestoreDialog {
-        snapshot: format!("{namespace}/{name}"),
+        snapshot: snapshot.to_string(),
         plan: None,
         typed: String::new(),
         safety: true,
         run: Run::default(),
     });
-    out.push(Command::PlanRestore { namespace, name });
-    true
+    out.push(Command::PlanRestore {
+        namespace: namespace.into(),
+        name: name.into(),
+    });
 }
 
 pub fn planned(state: &mut State, snapshot: &str, result: Result<Box<Plan>, String>) {
@@ -252,6 +263,8 @@ pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
     match key.code {
         KeyCode::Esc => {
             state.ops.restore = None;
+            // Nothing more of a paired roll back is offered.
+            state.sync.paired.clear();
             state.flash = Some((true, "cancelled".into()));
             None
         }

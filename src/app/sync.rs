@@ -118,6 +118,8 @@ pub struct SyncState {
     pub commit: Option<CommitDialog>,
     /// A plan or a file list asked for and not yet here.
     pub waiting: Option<String>,
+    /// Snapshots to offer for restore once a roll back is synced (namespace/name).
+    pub paired: Vec<String>,
 }
 
 impl SyncState {
@@ -279,13 +281,27 @@ pub fn short(sha: &str) -> &str {
 }
 
 /// `r` on a commit: confirm, then the executor reverts it and plans the result.
+/// Snapshots taken just before `sha` was last synced, from the sync record.
+fn snapshots_before(state: &State, sha: &str) -> Vec<String> {
+    let history = state.git.synced.as_ref().map(|r| r.history.as_slice());
+    history
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .find(|e| e.commit == sha && !e.snapshots.is_empty())
+        .map(|e| e.snapshots.clone())
+        .unwrap_or_default()
+}
+
 pub fn ask_rollback(state: &mut State) {
     match state.git.entry(state.git.selected) {
         Some(Entry::Commit(c)) => {
+            let restore = snapshots_before(state, &c.id);
             state.confirm = Some(super::state::Confirm {
                 intent: WriteIntent::Revert {
                     sha: c.id.clone(),
                     subject: c.summary.clone(),
+                    restore,
                 },
             })
         }
@@ -383,6 +399,12 @@ pub fn done(state: &mut State, id: u64, result: &Result<String, String>, out: &m
         p.finished = Some(result.clone());
         p.scroll = preview_lines(p).len().saturating_sub(1);
         out.push(Command::CheckDrift);
+        // A synced roll back: offer the data from before the rolled-back commit.
+        if result.is_ok() && !state.sync.paired.is_empty() {
+            state.sync.preview = None;
+            let next = state.sync.paired.remove(0);
+            super::ops::open_restore(state, &next, out);
+        }
     }
 }
 

@@ -547,7 +547,7 @@ impl Harness {
     }
 }
 
-fn commits(from: usize, n: usize) -> Vec<CommitRow> {
+pub(super) fn commits(from: usize, n: usize) -> Vec<CommitRow> {
     (from..from + n)
         .map(|i| CommitRow {
             id: format!("{i:040x}"),
@@ -1545,7 +1545,7 @@ fn synced(commit: &str) -> Msg {
 }
 
 /// Git focused, 40 commits loaded, the terminal 200 x 50.
-fn git_harness() -> Harness {
+pub(super) fn git_harness() -> Harness {
     let mut h = Harness::new(false, 0);
     h.quietly([
         Msg::Resize(200, 50),
@@ -1867,7 +1867,7 @@ fn sync_intent(prune: bool, force: bool) -> WriteIntent {
 }
 
 /// A preview of `plan()` open in a harness with a repository and a cluster.
-fn previewing(read_only: bool) -> Harness {
+pub(super) fn previewing(read_only: bool) -> Harness {
     let mut h = Harness::new(read_only, 0).with_cluster();
     h.quietly([Msg::Git(GitEvent::Opened(repo("abc123"))), planned(plan())]);
     assert!(h.state.sync.preview.is_some());
@@ -2179,6 +2179,7 @@ fn r_in_the_git_pane_asks_to_roll_back_the_selected_commit() {
     let revert = WriteIntent::Revert {
         sha: c.id.clone(),
         subject: "commit 1".into(),
+        restore: Vec::new(),
     };
     assert_eq!(h.state.confirm.as_ref().map(|c| &c.intent), Some(&revert));
     assert!(h.state.pending.is_empty());

@@ -202,3 +202,47 @@ fn r_elsewhere_still_refreshes() {
     assert_eq!(out, [Command::RefreshStorage]);
     assert!(h.state.ops.restore.is_none());
 }
+
+#[test]
+fn rolling_back_a_commit_whose_sync_took_snapshots_offers_to_restore_them() {
+    use super::msg::GitEvent;
+    use super::tests::{commits, git_harness, previewing};
+    use crate::engine::record::{SyncEntry, SyncRecord};
+    let c = commits(0, 40)[1].clone();
+    let record = SyncRecord {
+        commit: c.id.clone(),
+        history: vec![SyncEntry {
+            at: 1,
+            commit: c.id.clone(),
+            by: "Ada".into(),
+            snapshots: vec!["shop/data-db-0-snap".into()],
+        }],
+        ..Default::default()
+    };
+    let mut h = git_harness();
+    h.quietly([Msg::Git(GitEvent::Synced(Some(record))), ch('j'), ch('r')]);
+    let Some(WriteIntent::Revert { restore, .. }) = h.state.confirm.as_ref().map(|c| &c.intent)
+    else {
+        panic!("a revert is asked for")
+    };
+    assert_eq!(restore, &["shop/data-db-0-snap"]);
+    let text = h.state.confirm.as_ref().unwrap().intent.preview().join("\n");
+    assert!(text.contains("restoring them is offered"), "{text}");
+    h.send(ch('y'));
+    assert_eq!(h.state.sync.paired, ["shop/data-db-0-snap"]);
+
+    // The revert's sync, once done, opens the restore of that snapshot.
+    let mut p = previewing(false);
+    p.state.sync.paired = vec!["shop/data-db-0-snap".into()];
+    let out = p.send(ch('y'));
+    let Some(Command::Write { id, .. }) = out.first() else {
+        panic!("the sync runs")
+    };
+    let out = p.send(Msg::Done(*id, Ok("synced".into())));
+    assert!(out.contains(&Command::PlanRestore {
+        namespace: "shop".into(),
+        name: "data-db-0-snap".into()
+    }));
+    assert!(p.state.ops.restore.is_some());
+    assert!(p.state.sync.paired.is_empty());
+}

@@ -111,6 +111,9 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
     if let Some(confirm) = state.confirm.take() {
         match key.code {
             KeyCode::Char('y') | KeyCode::Enter => {
+                if let WriteIntent::Revert { restore, .. } = &confirm.intent {
+                    state.sync.paired = restore.clone();
+                }
                 run_write(state, confirm.intent, out);
             }
             KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
