@@ -550,7 +550,13 @@ fn snapshot_then_restore_from_the_keyboard() {
     let t = f.start(&["--portworx", &px, "--portworx-token-file", &token]);
     t.wait(&["▸ db ", "1/1"], 60);
     t.keys(&["j", "S"]);
-    t.wait(&[&format!("Snapshot every claim of StatefulSet {}/db", f.name)], 5);
+    t.wait(
+        &[&format!(
+            "Snapshot every claim of StatefulSet {}/db",
+            f.name
+        )],
+        5,
+    );
     t.keys(&["y"]);
     t.wait(&["done: snapshot set db-", "Esc close"], 60);
     t.keys(&["Escape"]);
@@ -561,14 +567,24 @@ fn snapshot_then_restore_from_the_keyboard() {
     t.keys(&["Enter"]);
     t.wait(&["snap "], 10);
     t.keys(&["r"]);
-    t.wait(&["Claims restored (in place, same names):", "Type db to confirm"], 20);
+    t.wait(
+        &[
+            "Claims restored (in place, same names):",
+            "Type db to confirm",
+        ],
+        20,
+    );
     t.keys(&["Enter"]);
     t.wait(&["(type the name first)"], 5);
     t.keys(&["-l", "db"]);
     t.keys(&["Enter"]);
     t.wait(&["[1/8] take a safety snapshot"], 10);
     let s = t.wait(&["done: restored data-db-0 of db"], 90);
-    for step in ["[3/8] scale to zero", "[5/8] restore the volumes", "[8/8] wait for ready"] {
+    for step in [
+        "[3/8] scale to zero",
+        "[5/8] restore the volumes",
+        "[8/8] wait for ready",
+    ] {
         assert!(s.contains(step), "{step} shown:\n{s}");
     }
     t.keys(&["Escape"]);

@@ -481,3 +481,77 @@ async fn read_only_refuses_snapshot_and_restore_from_the_command_line() {
         .unwrap_or_else(|| panic!("{claim} in {v}"));
     assert_eq!(row["snapshots"], 2, "{row}");
 }
+
+/// `sextant sync` snapshots a StatefulSet it is about to change, and the sync record
+/// names the snapshot; `--no-snapshot` skips it.
+#[tokio::test]
+async fn a_sync_that_changes_a_statefulset_snapshots_it_first() {
+    let c = client().await;
+    let name = format!("presync-{}", common::unique());
+    let root = std::env::temp_dir().join(format!("sextant-{name}"));
+    let (_, work) = common::repo_with_remote(&root);
+    let manifest = |image: &str| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n---\n\
+             apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: {name}}}\nspec:\n  replicas: 1\n  serviceName: db\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db}}}}\n    spec: {{containers: [{{name: db, image: {image}}}]}}\n  volumeClaimTemplates:\n  - metadata: {{name: data}}\n    spec: {{storageClassName: px-db, accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n"
+        )
+    };
+    let commit = |image: &str| {
+        std::fs::write(work.join("db.yaml"), manifest(image)).unwrap();
+        common::git(&work, &["add", "-A"]);
+        common::git(&work, &["commit", "-q", "-m", image]);
+    };
+    let kubeconfig = env("SEXTANT_TEST_KUBECONFIG");
+    let sync = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sextant"))
+            .args([
+                "--kubeconfig",
+                &kubeconfig,
+                "--repo",
+                work.to_str().unwrap(),
+            ])
+            .args(["--app", &name, "sync", "--yes"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let pre_sync = async || {
+        let lp = kube::api::ListParams::default()
+            .labels(&format!("{}=pre-sync", snapshot::REASON_LABEL));
+        snapshot::snapshot_api(&c, &name)
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
+    };
+    commit("mongo:6.0");
+    let first = sync(&[]);
+    assert!(
+        !first.contains("before the sync"),
+        "nothing to lose yet:\n{first}"
+    );
+    commit("mongo:6.1");
+    let second = sync(&[]);
+    assert!(
+        second.contains(&format!(
+            "snapshot of StatefulSet {name}/db before the sync"
+        )),
+        "{second}"
+    );
+    let snaps = pre_sync().await;
+    assert_eq!(snaps.len(), 1);
+    let snap = format!("{name}/{}", snaps[0].metadata.name.as_ref().unwrap());
+    let record =
+        Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(c.clone(), "sextant-system")
+            .get(&format!("sync-{name}"))
+            .await
+            .unwrap();
+    let data = record.data.unwrap();
+    assert!(data["snapshots"].contains(&snap), "{data:?}");
+    commit("mongo:6.2");
+    sync(&["--no-snapshot"]);
+    assert_eq!(pre_sync().await.len(), 1, "--no-snapshot takes none");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -36,7 +36,11 @@ fn s_on_a_statefulset_asks_how_then_snapshots_and_shows_progress() {
     select_db(&mut h);
     h.quietly([ch('S')]);
     let d = h.state.ops.snapshot.clone().expect("a snapshot dialog");
-    assert_eq!((d.workload, d.claims), (db(), 3), "three replicas of one template");
+    assert_eq!(
+        (d.workload, d.claims),
+        (db(), 3),
+        "three replicas of one template"
+    );
     let out = h.send(ch('z'));
     assert_eq!(
         writes(&out),
@@ -161,7 +165,13 @@ fn r_on_a_snapshot_plans_and_restores_only_once_the_name_is_typed() {
         result: Ok(plan(None)),
     })]);
     // Not yet: nothing typed, then the wrong name.
-    h.quietly([press(KeyCode::Enter), ch('w'), ch('e'), ch('b'), press(KeyCode::Enter)]);
+    h.quietly([
+        press(KeyCode::Enter),
+        ch('w'),
+        ch('e'),
+        ch('b'),
+        press(KeyCode::Enter),
+    ]);
     for _ in 0..3 {
         h.quietly([press(KeyCode::Backspace)]);
     }
@@ -190,7 +200,10 @@ fn a_refused_restore_cannot_be_confirmed() {
         result: Ok(plan(Some("whenScaled is Delete"))),
     })]);
     h.quietly([ch('d'), ch('b'), press(KeyCode::Enter)]);
-    assert!(h.state.ops.restore.is_none(), "Enter closes it, nothing runs");
+    assert!(
+        h.state.ops.restore.is_none(),
+        "Enter closes it, nothing runs"
+    );
     assert!(h.state.pending.is_empty());
 }
 
@@ -226,7 +239,14 @@ fn rolling_back_a_commit_whose_sync_took_snapshots_offers_to_restore_them() {
         panic!("a revert is asked for")
     };
     assert_eq!(restore, &["shop/data-db-0-snap"]);
-    let text = h.state.confirm.as_ref().unwrap().intent.preview().join("\n");
+    let text = h
+        .state
+        .confirm
+        .as_ref()
+        .unwrap()
+        .intent
+        .preview()
+        .join("\n");
     assert!(text.contains("restoring them is offered"), "{text}");
     h.send(ch('y'));
     assert_eq!(h.state.sync.paired, ["shop/data-db-0-snap"]);

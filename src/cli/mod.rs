@@ -212,7 +212,14 @@ pub async fn run(cmd: Cmd, s: &Settings) -> u8 {
             };
             let rev = commit.as_deref().unwrap_or("HEAD");
             let snapshot_first = !no_snapshot;
-            sync_cmd(&ctx, writer.as_ref(), rev, (dry_run, yes, snapshot_first), &opts).await
+            sync_cmd(
+                &ctx,
+                writer.as_ref(),
+                rev,
+                (dry_run, yes, snapshot_first),
+                &opts,
+            )
+            .await
         }
         Cmd::Rollback {
             sha, yes, timeout, ..
@@ -475,10 +482,19 @@ async fn apply_plan(
     opts.snapshots = if !snapshot_first || stateful.is_empty() {
         Vec::new()
     } else {
-        let now = sync::read_record(&ctx.target, &ctx.app).await.ok().flatten();
-        snapshot::before_sync(w, &ctx.target.client, &stateful, now.map(|r| r.commit), &say)
+        let now = sync::read_record(&ctx.target, &ctx.app)
             .await
-            .map_err(|e| (e, INCOMPLETE))?
+            .ok()
+            .flatten();
+        snapshot::before_sync(
+            w,
+            &ctx.target.client,
+            &stateful,
+            now.map(|r| r.commit),
+            &say,
+        )
+        .await
+        .map_err(|e| (e, INCOMPLETE))?
     };
     let report = sync::execute(&ctx.target, w, p, &opts, &say).await;
     finish(ctx, &report)
@@ -519,13 +535,15 @@ async fn rollback(ctx: &Ctx, w: Option<&Writer>, sha: &str, yes: bool, opts: &Op
     ));
     let p = plan_at(ctx, &new).await?;
     print_plan(ctx, &p);
-    apply_plan(ctx, w, &p, yes, opts, true).await.map_err(|(e, c)| {
-        (
-            format!(
-                "{e}; the revert commit {} stays in git, sync it later",
-                short(&new)
-            ),
-            c,
-        )
-    })
+    apply_plan(ctx, w, &p, yes, opts, true)
+        .await
+        .map_err(|(e, c)| {
+            (
+                format!(
+                    "{e}; the revert commit {} stays in git, sync it later",
+                    short(&new)
+                ),
+                c,
+            )
+        })
 }

@@ -171,7 +171,11 @@ mod tests {
             (200 + HISTORY as i64 - 1, "Alice Ng")
         );
         assert_eq!(SyncRecord::from_data(&rec.to_data()), Some(rec.clone()));
-        assert_eq!(rec.history[5].snapshots, ["shop/data-db-0-x"], "kept per sync");
+        assert_eq!(
+            rec.history[5].snapshots,
+            ["shop/data-db-0-x"],
+            "kept per sync"
+        );
         // Anything but a full SHA is not a record: the ConfigMap is shared data.
         let mut data = rec.to_data();
         data.insert("commit".into(), "ünïcode".into());

@@ -17,9 +17,16 @@ fn style_of(l: &str) -> &'static str {
         "diff.del"
     } else if l.starts_with("@@") {
         "diff.hunk"
-    } else if ["CONFLICT", "PRUNE", "error", "unreadable", "failed:", "NO snapshot"]
-        .iter()
-        .any(|w| l.starts_with(w))
+    } else if [
+        "CONFLICT",
+        "PRUNE",
+        "error",
+        "unreadable",
+        "failed:",
+        "NO snapshot",
+    ]
+    .iter()
+    .any(|w| l.starts_with(w))
     {
         "status.error"
     } else if l.starts_with("done:") {
