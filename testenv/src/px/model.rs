@@ -477,6 +477,25 @@ impl Cluster {
         Ok(json!({ "device_path": format!("/dev/pxd/pxd{volume_id}") }))
     }
 
+    /// Keeps `count` of a volume's replicas, as when nodes holding the others fail; fewer
+    /// than its HA level makes it degraded. Up to the HA level brings them back.
+    pub fn set_replicas(&mut self, volume_id: &str, count: usize) -> SdkResult {
+        let nodes: Vec<String> = self.nodes.iter().map(|n| n.id.clone()).collect();
+        let vol = self.get_mut(volume_id)?;
+        if count == 0 || count > nodes.len() || count as i64 > vol.ha_level {
+            return Err(err(
+                Code::InvalidArgument,
+                format!(
+                    "replica count must be between 1 and the HA level {} (and at most {} nodes)",
+                    vol.ha_level,
+                    nodes.len()
+                ),
+            ));
+        }
+        vol.replica_nodes = nodes.into_iter().take(count).collect();
+        Ok(json!({ "volume_id": volume_id, "replicas": count }))
+    }
+
     pub fn detach(&mut self, volume_id: &str) -> SdkResult {
         let vol = self.get_mut(volume_id)?;
         if vol.attached_on.take().is_some() {
@@ -530,7 +549,7 @@ impl Cluster {
             },
             "usage": int64(Self::usage_at(v, now)),
             "format": v.format,
-            "status": "VOLUME_STATUS_UP",
+            "status": if (v.replica_nodes.len() as i64) < v.ha_level { "VOLUME_STATUS_DEGRADED" } else { "VOLUME_STATUS_UP" },
             "state": v.state.wire(),
             "attached_on": v.attached_on.as_deref().map(|n| self.nodes.iter().find(|x| x.id == n).map(|x| x.ip.clone())),
             "attached_state": if attached { json!("ATTACH_STATE_INTERNAL") } else { Value::Null },

@@ -22,6 +22,7 @@ pub fn router() -> Router<Sim> {
                 .get(read_data)
                 .layer(DefaultBodyLimit::disable()),
         )
+        .route("/sim/volumes/{id}/replicas", put(set_replicas))
         .route(
             "/sim/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
@@ -92,6 +93,23 @@ async fn read_data(State(s): State<Sim>, h: HeaderMap, Path(id): Path<String>) -
         Ok(d) => ([(header::CONTENT_TYPE, "application/octet-stream")], d).into_response(),
         Err(e) => Reply(Err(e)).into_response(),
     }
+}
+
+/// `PUT /sim/volumes/{id}/replicas {"count": n}`: a volume with fewer replicas than its
+/// HA level reports VOLUME_STATUS_DEGRADED.
+async fn set_replicas(
+    State(s): State<Sim>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    b: Bytes,
+) -> Reply {
+    let res = allowed(&s, &h, "/sim/volumes/replicas", true).and_then(|()| {
+        let body: Value = serde_json::from_slice(&b)
+            .map_err(|e| err(Code::InvalidArgument, format!("replicas body: {e}")))?;
+        let count = body["count"].as_u64().unwrap_or(0) as usize;
+        with_cluster(&s, |c| c.set_replicas(&id, count))
+    });
+    Reply(res)
 }
 
 async fn list_faults(State(s): State<Sim>, h: HeaderMap) -> Reply {
