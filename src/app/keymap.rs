@@ -41,6 +41,8 @@ pub enum Action {
     SplitDiff,
     NextFile,
     PrevFile,
+    Details,
+    Sort,
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +138,24 @@ impl Default for Keymap {
                 Action::Filter,
                 Some(Pane::Cluster),
                 "filter: name, l:key=value, s:unhealthy",
+            ),
+            b(
+                &[Char('/')],
+                Action::Filter,
+                Some(Pane::Storage),
+                "filter volumes: claim, PV, id, node, state",
+            ),
+            b(
+                &[Enter],
+                Action::Details,
+                Some(Pane::Storage),
+                "details of the selected volume (j/k pick a snapshot, Esc closes)",
+            ),
+            b(
+                &[Char('o')],
+                Action::Sort,
+                Some(Pane::Storage),
+                "sort volumes: claim, used%, size, state, snapshots",
             ),
             b(
                 &[Char(':')],

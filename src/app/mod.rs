@@ -7,6 +7,7 @@ pub mod marks;
 pub mod metrics;
 pub mod msg;
 pub mod state;
+pub mod storage;
 pub mod sync;
 pub mod tree;
 pub mod update;

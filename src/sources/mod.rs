@@ -5,5 +5,6 @@ pub mod kube;
 pub mod objects;
 pub mod portworx;
 pub mod prometheus;
+mod px_wire;
 pub mod redact;
 pub mod rows;

@@ -10,6 +10,7 @@ mod metrics;
 mod plot;
 mod status;
 mod storage;
+mod storage_details;
 mod sync;
 pub mod theme;
 

@@ -243,7 +243,25 @@ fn volumes() -> Vec<VolumeRow> {
         vol(2, 156 * GIB / 10, &["node-2"]),
         {"volume": {"id": "9", "readonly": true, "source": {"parent": "1053729316361843500"}, "spec": {"size": "1"}}, "name": "snap-0"}
     ]});
-    portworx::volume_rows(serde_json::from_value(body).unwrap())
+    portworx::volume_rows(serde_json::from_value(body).unwrap(), &nodes_wire())
+}
+
+/// Two Portworx nodes as `/v1/nodes/filters` returns them.
+fn nodes_wire() -> portworx::NodesReply {
+    let node = |i: usize, status: &str, used: u64| {
+        json!({"id": format!("node-{i}"), "status": status, "hostname": format!("host-{i}"),
+            "scheduler_node_name": format!("worker-{i}"), "mgmt_ip": format!("10.0.0.{i}"),
+            "pools": [{"Cos": "HIGH", "Medium": "STORAGE_MEDIUM_SSD", "TotalSize": (500u64 << 30).to_string(),
+                "Used": used.to_string(), "uuid": format!("node-{i}-pool0")}]})
+    };
+    serde_json::from_value(
+        json!({"nodes": [node(1, "STATUS_OK", 47 << 30), node(2, "STATUS_OK", 43 << 30)]}),
+    )
+    .unwrap()
+}
+
+fn nodes() -> Vec<crate::app::state::PxNode> {
+    portworx::node_rows(nodes_wire())
 }
 
 fn series() -> Vec<Series> {
@@ -340,6 +358,7 @@ impl Screen {
                 series: series(),
             }),
             Msg::Storage(StorageEvent::Data {
+                nodes: Ok(nodes()),
                 cluster: PxCluster {
                     name: "px-sim".into(),
                     status: "STATUS_OK".into(),
