@@ -16,4 +16,6 @@ pub use msg::{Command, Msg};
 pub use state::State;
 pub use update::update;
 #[cfg(test)]
+mod storage_tests;
+#[cfg(test)]
 mod tests;
