@@ -120,4 +120,6 @@ fn link_notice(
     true
 }
 #[cfg(test)]
+mod storage_tests;
+#[cfg(test)]
 mod tests;

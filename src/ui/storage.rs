@@ -243,7 +243,7 @@ impl Col {
             Col::Claim => Constraint::Min(10),
             Col::Pv => Constraint::Length(24),
             Col::Volume => Constraint::Length(11),
-            Col::State => Constraint::Length(16),
+            Col::State => Constraint::Length(17),
             Col::Node => Constraint::Length(10),
             Col::Size => Constraint::Length(8),
             Col::Used => Constraint::Length(4),

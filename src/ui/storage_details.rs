@@ -22,7 +22,7 @@ fn field<'a>(theme: &Theme, name: &str, value: String, style: Style) -> Line<'a>
 }
 
 fn ago(now: i64, t: i64) -> String {
-    if t > 0 { age(now, t) } else { "?".into() }
+    if t > 0 { age(now, t) } else { "–".into() }
 }
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Block, area: Rect) {
@@ -156,19 +156,19 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
                 Cell::from(Span::styled(commit, theme.style("git.sha"))),
                 Cell::from(Span::styled(origin, dim)),
                 Cell::from(Span::styled(
-                    clip(&n.state, 40),
+                    clip(&n.state, 60),
                     health_style(theme, n.health),
                 )),
             ])
         })
         .collect();
     let widths = [
-        Constraint::Min(16),
+        Constraint::Min(18),
         Constraint::Length(4),
         Constraint::Length(9),
         Constraint::Length(8),
-        Constraint::Length(11),
-        Constraint::Length(12),
+        Constraint::Length(10),
+        Constraint::Fill(1),
     ];
     let table = Table::new(rows, widths)
         .header(
