@@ -143,6 +143,7 @@ impl PxClient {
 }
 
 /// One poll's result.
+#[derive(Debug)]
 pub struct StorageData {
     pub cluster: PxCluster,
     pub nodes: Result<Vec<PxNode>, String>,
@@ -185,4 +186,128 @@ pub fn spawn(
         }
     });
     refresh
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.secret-part.sig";
+
+    /// Reads one request (headers and body) and returns its path.
+    async fn read_request(sock: &mut tokio::net::TcpStream) -> String {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = sock.read(&mut chunk).await.unwrap_or(0);
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if n == 0 || buf.len() >= end + 4 + len {
+                    return text.split_whitespace().nth(1).unwrap_or("").to_string();
+                }
+            } else if n == 0 {
+                return String::new();
+            }
+        }
+    }
+
+    /// A gateway on a free local port answering each path with a status and a body.
+    async fn gateway(routes: &[(&'static str, u16, &'static str)]) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let routes = routes.to_vec();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = l.accept().await {
+                let path = read_request(&mut sock).await;
+                let (code, body) = routes
+                    .iter()
+                    .find(|r| r.0 == path)
+                    .map_or((404, "Not Found"), |r| (r.1, r.2));
+                let resp = format!(
+                    "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    const CLUSTER: &str = r#"{"cluster":{"status":"STATUS_OK","id":"u","name":"px-sim"}}"#;
+    const VOLUMES: &str = r#"{"volumes":[{"volume":{"id":"v1","spec":{"ha_level":"2"},"status":"VOLUME_STATUS_UP","replica_sets":[{"nodes":["n1","n2"]}]}}]}"#;
+    const NODES: &str =
+        r#"{"nodes":[{"id":"n1","status":"STATUS_OK","scheduler_node_name":"worker-1"}]}"#;
+
+    fn client(base: &str) -> PxClient {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        PxClient::new(base, Some(Secret::new(TOKEN))).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_poll_joins_nodes_and_a_failing_node_call_keeps_the_volumes() {
+        let base = gateway(&[
+            ("/v1/clusters/inspectcurrent", 200, CLUSTER),
+            ("/v1/volumes/inspectwithfilters", 200, VOLUMES),
+            ("/v1/nodes/filters", 200, NODES),
+        ])
+        .await;
+        let d = client(&base).poll().await.unwrap();
+        assert_eq!(d.cluster.status, "OK");
+        assert_eq!(d.nodes.unwrap()[0].name, "worker-1");
+        assert_eq!(d.volumes[0].replica_nodes, ["worker-1", "n2"]);
+
+        let denied = r#"{"error":"Access denied","code":7,"message":"Access denied to nodes"}"#;
+        let base = gateway(&[
+            ("/v1/clusters/inspectcurrent", 200, CLUSTER),
+            ("/v1/volumes/inspectwithfilters", 200, VOLUMES),
+            ("/v1/nodes/filters", 403, denied),
+        ])
+        .await;
+        let d = client(&base).poll().await.unwrap();
+        assert_eq!(d.volumes.len(), 1, "volumes survive the node error");
+        let e = d.nodes.unwrap_err();
+        assert!(e.starts_with("token refused (HTTP 403)"), "{e}");
+        assert!(e.contains("Access denied to nodes"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_and_an_unreachable_gateway_are_told_apart() {
+        let unauth =
+            r#"{"error":"bad token","code":16,"message":"Access denied: token is invalid"}"#;
+        let base = gateway(&[
+            ("/v1/clusters/inspectcurrent", 401, unauth),
+            ("/v1/volumes/inspectwithfilters", 401, unauth),
+            ("/v1/nodes/filters", 401, unauth),
+        ])
+        .await;
+        let e = client(&base).poll().await.unwrap_err();
+        assert!(e.starts_with("token refused (HTTP 401)"), "{e}");
+        assert!(e.contains("token is invalid") && e.contains(&base), "{e}");
+        assert!(!e.contains("secret-part"), "the token is never shown: {e}");
+        let none = PxClient::new(&base, None)
+            .unwrap()
+            .poll()
+            .await
+            .unwrap_err();
+        assert!(none.contains("none was sent"), "{none}");
+        // A closed port: cannot reach, not a token problem.
+        let closed = {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let e = client(&closed).poll().await.unwrap_err();
+        assert!(e.starts_with(&format!("cannot reach {closed}")), "{e}");
+        assert!(!e.contains("token"), "{e}");
+    }
 }

@@ -279,3 +279,25 @@ fn a_failure_after_data_marks_it_stale_and_a_node_error_keeps_the_volumes() {
     assert!(t.contains("stale, token refused"), "{t}");
     assert!(t.contains("shop/data-db-0"), "{t}");
 }
+
+#[test]
+fn the_filter_is_typed_in_the_status_bar_and_named_under_the_table() {
+    let mut s = Screen::new(false);
+    s.everything();
+    storage_zoomed(&mut s).keys("/db-1");
+    let b = s.draw();
+    let t = screen_text(&b);
+    assert!(
+        t.contains("/db-1▏   claim · PV · volume id · node · state"),
+        "{t}"
+    );
+    assert!(t.contains("filter: db-1 (1 shown, Esc clears)"), "{t}");
+    assert!(t.contains("shop/data-db-1"), "{t}");
+    assert!(
+        !t.contains("shop/data-db-0") && !t.contains("shop/data-db-2"),
+        "{t}"
+    );
+    s.keys("zzz\n");
+    let t = screen_text(&s.draw());
+    assert!(t.contains("no volume matches the filter"), "{t}");
+}
