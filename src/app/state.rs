@@ -243,6 +243,7 @@ pub struct VolumeRow {
     pub io_profile: String,
     /// The node name it is attached on (the raw value when unknown).
     pub attached_on: String,
+    /// How many Portworx snapshots it has (CSI ones included).
     pub snapshots: usize,
     pub px_snapshots: Vec<PxSnapshot>,
     pub consumers: Vec<Consumer>,

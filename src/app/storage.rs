@@ -257,15 +257,26 @@ pub fn selected_snapshot(state: &State) -> Option<(String, String)> {
 fn reselect(state: &mut State) {
     let pick = {
         let lines = table(state);
-        selected_index(state, &lines).map(|i| (i, lines[i].volume.id.clone()))
+        selected_index(state, &lines).map(|i| {
+            let l = &lines[i];
+            (i, l.volume.id.clone(), l.snapshots.len())
+        })
     };
     let s = &mut state.storage;
     match pick {
-        Some((i, id)) => {
+        Some((i, id, snapshots)) => {
+            // A snapshot can go between polls; the cursor stays on the list.
+            if s.selected_id.as_ref() != Some(&id) {
+                s.snapshot = 0;
+            }
+            s.snapshot = s.snapshot.min(snapshots.saturating_sub(1));
             s.selected = i;
             s.selected_id = Some(id);
         }
-        None => s.selected = 0,
+        None => {
+            s.selected = 0;
+            s.details = false;
+        }
     }
 }
 

@@ -53,11 +53,8 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
     } else {
         text
     };
-    let mut lines = vec![
-        field(theme, "PV", l.pv.clone(), text),
-        field(theme, "Volume id", v.id.clone(), text),
-        field(theme, "State", state, health_style(theme, l.health)),
-    ];
+    // Most telling first: a short pane cuts from the bottom.
+    let mut lines = vec![field(theme, "State", state, health_style(theme, l.health))];
     if !v.error.is_empty() {
         lines.push(field(
             theme,
@@ -86,8 +83,8 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
             ),
             ha,
         ),
-        field(theme, "IO profile", v.io_profile.clone(), text),
-        field(theme, "Created", ago(s.now, v.created), text),
+        field(theme, "PV", l.pv.clone(), text),
+        field(theme, "Volume id", v.id.clone(), text),
     ]);
     if v.consumers.is_empty() {
         lines.push(field(
@@ -110,6 +107,10 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
             text,
         ));
     }
+    lines.extend([
+        field(theme, "IO profile", v.io_profile.clone(), text),
+        field(theme, "Created", ago(s.now, v.created), text),
+    ]);
     lines.push(field(
         theme,
         "Snapshots",
@@ -121,8 +122,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
     ));
     let inner = block.inner(area);
     f.render_widget(block, area);
+    // Snapshots keep at least half a short pane; the last fields give way.
+    let wanted = l.snapshots.len() as u16 + 1;
+    let fields =
+        (lines.len() as u16).min(inner.height.saturating_sub(wanted).max(inner.height / 2));
     let [top, bottom] =
-        Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Min(0)]).areas(inner);
+        Layout::vertical([Constraint::Length(fields), Constraint::Min(0)]).areas(inner);
     f.render_widget(Paragraph::new(lines), top);
     if l.snapshots.is_empty() {
         return;

@@ -301,3 +301,18 @@ fn the_filter_is_typed_in_the_status_bar_and_named_under_the_table() {
     let t = screen_text(&s.draw());
     assert!(t.contains("no volume matches the filter"), "{t}");
 }
+
+#[test]
+fn details_in_a_short_pane_keep_the_snapshots_in_view() {
+    let mut s = Screen::new(false);
+    s.everything().send([snapshot_rows()]).keys("\t\t\tj\n");
+    let b = s.draw_at(160, 24);
+    let t = screen_text(&b);
+    for want in [
+        "State       up · attached on worker-1",
+        "db-pre-sync-1",
+        "9f3c2a1b",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in\n{t}");
+    }
+}
