@@ -113,6 +113,8 @@ pub enum StorageEvent {
         volumes: Vec<VolumeRow>,
     },
     Failed(String),
+    /// Write throughput by Portworx volume name, bytes/s, from Prometheus.
+    Rates(Vec<(String, f64)>),
 }
 
 /// What the reducer asks the executor to do.

@@ -303,6 +303,8 @@ pub struct StorageState {
     pub details: bool,
     /// The selected snapshot in the details view.
     pub snapshot: usize,
+    /// Write throughput by volume name, bytes/s, when Prometheus has px_* metrics.
+    pub write_rates: BTreeMap<String, f64>,
 }
 
 /// A line being typed: the `/` filter or a `:` command.

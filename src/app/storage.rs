@@ -322,6 +322,13 @@ pub fn event(state: &mut State, ev: StorageEvent) {
             state.dirty |= s.link != Link::Down(e.clone());
             s.link = Link::Down(e);
         }
+        StorageEvent::Rates(rates) => {
+            let rates = rates.into_iter().collect();
+            if s.write_rates != rates {
+                s.write_rates = rates;
+                state.dirty = true;
+            }
+        }
     }
 }
 

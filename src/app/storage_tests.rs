@@ -394,3 +394,21 @@ fn volumesnapshot_rows_keep_sextant_labels_size_and_content() {
     );
     assert_eq!(r.claims, ["data-a-0"]);
 }
+
+#[test]
+fn write_rates_cost_a_frame_only_when_they_change() {
+    let mut h = H::new();
+    let rates = || Msg::Storage(StorageEvent::Rates(vec![("pvc-v-ok".into(), 1024.0)]));
+    h.state.dirty = false;
+    h.send([rates()]);
+    assert!(h.state.dirty);
+    assert_eq!(h.state.storage.write_rates.get("pvc-v-ok"), Some(&1024.0));
+    h.state.dirty = false;
+    h.send([rates()]);
+    assert!(!h.state.dirty);
+    assert_eq!(
+        h.state.storage.link,
+        Link::Up,
+        "Prometheus does not speak for Portworx"
+    );
+}

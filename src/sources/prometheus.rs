@@ -202,6 +202,7 @@ pub fn spawn(
                 return;
             }
         };
+        super::px_rates::spawn(client.clone(), tx.clone());
         if probe && has_cadvisor(&client).await {
             let extra = MetricsEvent::Extra(crate::config::cadvisor_graphs());
             if tx.send(Msg::Metrics(extra)).await.is_err() {

@@ -1,11 +1,12 @@
 //! The storage pane: Portworx nodes, then the volume table (unhealthy first), or the
 //! details of the selected volume.
-use super::format::{bytes, clip, clip_middle};
+use super::format::{bytes, clip, clip_middle, unit_value};
 use super::theme::Theme;
 use super::{health_style, link_notice, title};
 use crate::app::State;
 use crate::app::state::{Link, Pane, PxNode};
 use crate::app::storage::{self, PxProblem, VolumeLine};
+use crate::config::Unit;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -220,6 +221,7 @@ enum Col {
     Io,
     Replicas,
     Pv,
+    Write,
 }
 
 impl Col {
@@ -236,6 +238,7 @@ impl Col {
             Col::Replicas => "REPLICAS",
             Col::Io => "IO",
             Col::Snaps => "SNAPS",
+            Col::Write => "WRITE",
         }
     }
     fn width(self) -> Constraint {
@@ -251,6 +254,7 @@ impl Col {
             Col::Replicas => Constraint::Length(20),
             Col::Io => Constraint::Length(9),
             Col::Snaps => Constraint::Length(5),
+            Col::Write => Constraint::Length(10),
         }
     }
     fn min(self) -> u16 {
@@ -262,7 +266,7 @@ impl Col {
 }
 
 /// Screen order; the priority order is `Col`'s.
-const ORDER: [Col; 11] = [
+const ORDER: [Col; 12] = [
     Col::Claim,
     Col::Pv,
     Col::Volume,
@@ -270,6 +274,7 @@ const ORDER: [Col; 11] = [
     Col::Node,
     Col::Size,
     Col::Used,
+    Col::Write,
     Col::Ha,
     Col::Replicas,
     Col::Io,
@@ -277,8 +282,8 @@ const ORDER: [Col; 11] = [
 ];
 
 /// The columns that fit in `width` next to a claim column `claim` wide, dropping the
-/// least useful first.
-fn columns(width: u16, claim: u16) -> Vec<Col> {
+/// least useful first. WRITE only when Prometheus has px_* metrics.
+fn columns(width: u16, claim: u16, rates: bool) -> Vec<Col> {
     let by_priority = [
         Col::State,
         Col::Used,
@@ -286,6 +291,7 @@ fn columns(width: u16, claim: u16) -> Vec<Col> {
         Col::Snaps,
         Col::Size,
         Col::Node,
+        Col::Write,
         Col::Volume,
         Col::Io,
         Col::Replicas,
@@ -293,7 +299,10 @@ fn columns(width: u16, claim: u16) -> Vec<Col> {
     ];
     let mut room = width.saturating_sub(claim + 1);
     let mut keep = vec![Col::Claim];
-    for c in by_priority {
+    for c in by_priority
+        .into_iter()
+        .filter(|&c| rates || c != Col::Write)
+    {
         if c.min() > room {
             break;
         }
@@ -303,7 +312,7 @@ fn columns(width: u16, claim: u16) -> Vec<Col> {
     ORDER.into_iter().filter(|c| keep.contains(c)).collect()
 }
 
-fn cell<'a>(theme: &Theme, l: &VolumeLine, col: Col) -> Cell<'a> {
+fn cell<'a>(theme: &Theme, rate: Option<f64>, l: &VolumeLine, col: Col) -> Cell<'a> {
     let v = l.volume;
     let styled = |text: String, token: &str| Cell::from(Span::styled(text, theme.style(token)));
     match col {
@@ -335,6 +344,11 @@ fn cell<'a>(theme: &Theme, l: &VolumeLine, col: Col) -> Cell<'a> {
         Col::Replicas => styled(v.replica_nodes.join(","), "text.dim"),
         Col::Io => styled(v.io_profile.clone(), "text.dim"),
         Col::Snaps => styled(l.snapshots.len().to_string(), "text"),
+        Col::Write => styled(
+            rate.map(|r| unit_value(r, Unit::BytesPerSecond))
+                .unwrap_or_default(),
+            "text",
+        ),
     }
 }
 
@@ -352,10 +366,17 @@ fn volume_table(
         .max()
         .unwrap_or(0)
         .clamp(10, 40) as u16;
-    let cols = columns(area.width, claim);
+    let rates = &s.storage.write_rates;
+    let cols = columns(area.width, claim, !rates.is_empty());
     let rows: Vec<Row> = lines
         .iter()
-        .map(|l| Row::new(cols.iter().map(|&c| cell(theme, l, c)).collect::<Vec<_>>()))
+        .map(|l| {
+            Row::new(
+                cols.iter()
+                    .map(|&c| cell(theme, rates.get(&l.volume.name).copied(), l, c))
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect();
     let widths = cols.iter().map(|&c| match c {
         Col::Claim => Constraint::Min(claim),

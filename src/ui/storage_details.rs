@@ -1,6 +1,6 @@
 //! The storage pane's details view: every field of the selected volume, its consumers,
 //! and its snapshots with the commit each was taken at.
-use super::format::{bytes, clip};
+use super::format::{bytes, clip, unit_value};
 use super::health_style;
 use super::storage::used_token;
 use super::theme::Theme;
@@ -8,6 +8,7 @@ use crate::app::State;
 use crate::app::cluster::age;
 use crate::app::state::Pane;
 use crate::app::storage::VolumeLine;
+use crate::config::Unit;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -63,15 +64,19 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
             theme.style("status.error"),
         ));
     }
+    lines.extend([Line::from(vec![
+        Span::styled(format!("{:<11} ", "Size"), theme.style("header")),
+        Span::styled(
+            format!("{}, {} used ", bytes(v.size as f64), bytes(v.usage as f64)),
+            text,
+        ),
+        Span::styled(format!("({pct:.0}%)"), theme.style(used_token(pct))),
+    ])]);
+    if let Some(r) = s.storage.write_rates.get(&v.name) {
+        let rate = format!("{} (Prometheus)", unit_value(*r, Unit::BytesPerSecond));
+        lines.push(field(theme, "Writes", rate, text));
+    }
     lines.extend([
-        Line::from(vec![
-            Span::styled(format!("{:<11} ", "Size"), theme.style("header")),
-            Span::styled(
-                format!("{}, {} used ", bytes(v.size as f64), bytes(v.usage as f64)),
-                text,
-            ),
-            Span::styled(format!("({pct:.0}%)"), theme.style(used_token(pct))),
-        ]),
         field(
             theme,
             "HA",

@@ -316,3 +316,29 @@ fn details_in_a_short_pane_keep_the_snapshots_in_view() {
         assert!(t.contains(want), "missing {want:?} in\n{t}");
     }
 }
+
+#[test]
+fn write_throughput_shows_when_prometheus_has_portworx_metrics() {
+    let mut s = Screen::new(false);
+    s.everything();
+    storage_zoomed(&mut s);
+    let b = s.draw();
+    assert!(find_all(&b, "WRITE").is_empty(), "no rates, no column");
+    s.send([Msg::Storage(StorageEvent::Rates(vec![(
+        "pvc-c0000000-0000-4000-8000-000000000000".into(),
+        2.5 * 1024.0 * 1024.0,
+    )]))]);
+    let b = s.draw();
+    let t = screen_text(&b);
+    let (_, head) = find(&b, "WRITE");
+    let (x, y) = find(&b, "2.5 MiB/s");
+    assert_eq!(y, row_of(&b, "shop/data-db-0"), "{t}");
+    assert_eq!(
+        x,
+        find_in_row(&b, head, "WRITE").unwrap(),
+        "under its header:\n{t}"
+    );
+    // The details say it too.
+    s.keys("j\n");
+    assert!(screen_text(&s.draw()).contains("Writes      2.5 MiB/s (Prometheus)"));
+}
