@@ -362,9 +362,9 @@ pub fn move_by(state: &mut State, delta: i64) {
 
 /// Enter: open or close the selected volume's details.
 pub fn toggle_details(state: &mut State) {
-    let s = &mut state.storage;
-    s.details = !s.details && !s.volumes.is_empty();
-    s.snapshot = 0;
+    let open = !state.storage.details && selected_line(state).is_some();
+    state.storage.details = open;
+    state.storage.snapshot = 0;
 }
 
 /// `o`: the next sort key; the selection stays on its volume.
