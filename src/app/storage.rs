@@ -134,7 +134,11 @@ fn snapshots_of(v: &VolumeRow, csi: &[&ObjRow]) -> Vec<SnapshotLine> {
             created: p.created,
             bytes: p.usage,
             health,
-            state: p.status.to_lowercase(),
+            // Omitted means NONE: say nothing rather than "none".
+            state: match p.status.as_str() {
+                "NONE" => String::new(),
+                s => s.to_lowercase(),
+            },
             ..Default::default()
         });
     }
