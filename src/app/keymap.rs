@@ -149,7 +149,7 @@ impl Default for Keymap {
                 &[Enter],
                 Action::Details,
                 Some(Pane::Storage),
-                "details of the selected volume (j/k pick a snapshot, Esc closes)",
+                "volume details and snapshots (Esc closes)",
             ),
             b(
                 &[Char('o')],
