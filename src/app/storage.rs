@@ -2,7 +2,7 @@
 //! filtered) joined with the PV and VolumeSnapshot rows of the cluster, and its reducer.
 use super::cluster::{Health, Kind, ObjRow};
 use super::msg::StorageEvent;
-use super::state::{Link, PxNode, SortKey, State, StorageState, VolumeRow};
+use super::state::{Consumer, Link, PxNode, SortKey, State, StorageState, VolumeRow};
 use crate::engine::snapshot::{COMMIT_LABEL, REASON_LABEL, SET_LABEL, WORKLOAD_LABEL};
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -34,6 +34,8 @@ pub struct SnapshotLine {
 #[derive(Clone, Debug)]
 pub struct VolumeLine<'a> {
     pub volume: &'a VolumeRow,
+    /// Its claim as (namespace, name), from the volume's labels or its PV.
+    pub pvc: Option<(String, String)>,
     /// namespace/claim, or the volume name when it has no claim.
     pub claim: String,
     /// The PV bound to it, else Portworx's name for it.
@@ -195,7 +197,10 @@ pub fn table(state: &State) -> Vec<VolumeLine<'_>> {
             let snapshots = snapshots_of(v, csi);
             VolumeLine {
                 volume: v,
-                claim: claim.map_or_else(|| v.name.clone(), |(ns, n)| format!("{ns}/{n}")),
+                claim: claim
+                    .as_ref()
+                    .map_or_else(|| v.name.clone(), |(ns, n)| format!("{ns}/{n}")),
+                pvc: claim,
                 pv: pv.map_or_else(|| v.name.clone(), |p| p.name.clone()),
                 health: volume_health(v),
                 snapshots,
@@ -219,6 +224,31 @@ pub fn table(state: &State) -> Vec<VolumeLine<'_>> {
             .then_with(|| a.volume.id.cmp(&b.volume.id))
     });
     lines
+}
+
+/// Who uses the volume: Portworx's consumers, then the pods mounting its claim that
+/// Portworx did not list (it may not report consumers at all).
+pub fn consumers(state: &State, line: &VolumeLine) -> Vec<Consumer> {
+    let mut out = line.volume.consumers.clone();
+    let Some((ns, claim)) = &line.pvc else {
+        return out;
+    };
+    for pod in state.cluster.in_namespace(Kind::Pod, ns) {
+        let listed = out.iter().any(|c| &c.namespace == ns && c.name == pod.name);
+        if pod.claims.contains(claim) && !listed {
+            out.push(Consumer {
+                name: pod.name.clone(),
+                namespace: ns.clone(),
+                kind: "pod".into(),
+                owner: pod
+                    .owner
+                    .as_ref()
+                    .map(|(k, n)| format!("{}/{n}", k.label()))
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    out
 }
 
 /// Where the selection is in `lines`: on its volume when still shown.

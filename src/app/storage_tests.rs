@@ -412,3 +412,47 @@ fn write_rates_cost_a_frame_only_when_they_change() {
         "Prometheus does not speak for Portworx"
     );
 }
+
+#[test]
+fn consumers_are_portworx_s_and_the_pods_mounting_the_claim() {
+    let mut h = H::new();
+    let pod = |name: &str, claim: &str| ObjRow {
+        kind: Some(Kind::Pod),
+        namespace: "shop".into(),
+        name: name.into(),
+        owner: Some((Kind::StatefulSet, "db".into())),
+        claims: vec![claim.into()],
+        ..Default::default()
+    };
+    h.send([Msg::Cluster(ClusterEvent::Listed(
+        Kind::Pod,
+        vec![
+            pod("db-0", "data-a-0"),
+            pod("db-1", "data-b-0"),
+            pod("backup-x", "data-a-0"),
+        ],
+    ))]);
+    let mut vols = volumes();
+    vols[0].consumers = vec![super::state::Consumer {
+        name: "db-0".into(),
+        namespace: "shop".into(),
+        kind: "pod".into(),
+        owner: "StatefulSet/db".into(),
+    }];
+    h.send([data(vols, Ok(vec![]))]);
+    h.keys("jjj");
+    let line = storage::selected_line(&h.state).unwrap();
+    assert_eq!(line.volume.id, "v-ok");
+    let who: Vec<(String, String)> = storage::consumers(&h.state, &line)
+        .into_iter()
+        .map(|c| (c.name, c.owner))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("db-0".to_string(), "StatefulSet/db".to_string()),
+            ("backup-x".to_string(), "StatefulSet/db".to_string())
+        ],
+        "db-0 once; db-1 mounts another claim"
+    );
+}

@@ -54,6 +54,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
     } else {
         text
     };
+    let consumers = crate::app::storage::consumers(s, l);
     // Most telling first: a short pane cuts from the bottom.
     let mut lines = vec![field(theme, "State", state, health_style(theme, l.health))];
     if !v.error.is_empty() {
@@ -91,7 +92,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
         field(theme, "PV", l.pv.clone(), text),
         field(theme, "Volume id", v.id.clone(), text),
     ]);
-    if v.consumers.is_empty() {
+    if consumers.is_empty() {
         lines.push(field(
             theme,
             "Consumers",
@@ -99,7 +100,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, l: &VolumeLine, block: Bloc
             theme.style("text.dim"),
         ));
     }
-    for (i, c) in v.consumers.iter().enumerate() {
+    for (i, c) in consumers.iter().enumerate() {
         let owner = if c.owner.is_empty() {
             String::new()
         } else {
