@@ -54,15 +54,16 @@ impl PxClient {
             // Never echo the token; the gateway's own words say why.
             let why = match serde_json::from_str::<ErrorBody>(&text) {
                 Ok(b) if !b.message.is_empty() => b.message,
+                _ if text.trim().is_empty() => "no reason given".into(),
                 _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
             };
-            let what_token = if self.token.is_some() {
-                "token refused"
+            let hint = if self.token.is_some() {
+                ""
             } else {
-                "token refused (none was sent: pass --portworx-token-file)"
+                "; no token was sent (pass --portworx-token-file)"
             };
             return Err(format!(
-                "{what_token} (HTTP {}) by {} for {what}: {why}",
+                "token refused (HTTP {}) by {} for {what}: {why}{hint}",
                 status.as_u16(),
                 self.base
             ));
@@ -300,7 +301,10 @@ mod tests {
             .poll()
             .await
             .unwrap_err();
-        assert!(none.contains("none was sent"), "{none}");
+        assert!(
+            none.starts_with("token refused (HTTP 401)") && none.contains("no token was sent"),
+            "{none}"
+        );
         // A closed port: cannot reach, not a token problem.
         let closed = {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
