@@ -366,4 +366,21 @@ mod tests {
             "r stays the refresh elsewhere"
         );
     }
+
+    #[test]
+    fn storage_keys_leave_the_snapshot_keys_free() {
+        let k = Keymap::default();
+        let at = |c: KeyCode, p| k.lookup(&KeyEvent::from(c), p);
+        assert_eq!(at(KeyCode::Char('o'), Pane::Storage), Some(Action::Sort));
+        assert_eq!(at(KeyCode::Char('o'), Pane::Cluster), None);
+        assert_eq!(at(KeyCode::Enter, Pane::Storage), Some(Action::Details));
+        assert_eq!(at(KeyCode::Char('/'), Pane::Storage), Some(Action::Filter));
+        for c in ['r', 's', 'S'] {
+            let hit = k
+                .bindings
+                .iter()
+                .any(|b| b.pane == Some(Pane::Storage) && b.keys.contains(&KeyCode::Char(c)));
+            assert!(!hit, "{c} is bound in the storage pane");
+        }
+    }
 }
