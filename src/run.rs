@@ -40,6 +40,7 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
         settings.prometheus.clone(),
         settings.prometheus_auth.clone(),
         settings.graphs == crate::config::default_graphs(),
+        settings.portworx.is_some(),
         tx.clone(),
     );
     let storage = sources::portworx::spawn(

@@ -132,8 +132,13 @@ pub struct ObjRow {
     /// Data keys of a ConfigMap or Secret. Values are never kept.
     pub keys: Vec<String>,
     pub containers: Vec<ContainerRow>,
-    /// A PV's CSI volume handle: the Portworx volume id.
+    /// A PV's CSI volume handle: the Portworx volume id. For a VolumeSnapshot its bound
+    /// VolumeSnapshotContent, which names the Portworx snapshot.
     pub volume: String,
+    /// A VolumeSnapshot's `sextant.dev/` labels (commit, workload, reason, set).
+    pub labels: Vec<(String, String)>,
+    /// A VolumeSnapshot's restoreSize, as the API says it (e.g. "20Gi").
+    pub size: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

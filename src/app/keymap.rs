@@ -42,6 +42,8 @@ pub enum Action {
     SplitDiff,
     NextFile,
     PrevFile,
+    Details,
+    Sort,
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +139,24 @@ impl Default for Keymap {
                 Action::Filter,
                 Some(Pane::Cluster),
                 "filter: name, l:key=value, s:unhealthy",
+            ),
+            b(
+                &[Char('/')],
+                Action::Filter,
+                Some(Pane::Storage),
+                "filter volumes: claim, PV, id, node, state",
+            ),
+            b(
+                &[Enter],
+                Action::Details,
+                Some(Pane::Storage),
+                "volume details and snapshots (Esc closes)",
+            ),
+            b(
+                &[Char('o')],
+                Action::Sort,
+                Some(Pane::Storage),
+                "sort volumes: claim, used%, size, state, snapshots",
             ),
             b(
                 &[Char(':')],
@@ -352,5 +372,22 @@ mod tests {
             Some(Action::Refresh),
             "r stays the refresh elsewhere"
         );
+    }
+
+    #[test]
+    fn storage_keys_leave_the_snapshot_keys_free() {
+        let k = Keymap::default();
+        let at = |c: KeyCode, p| k.lookup(&KeyEvent::from(c), p);
+        assert_eq!(at(KeyCode::Char('o'), Pane::Storage), Some(Action::Sort));
+        assert_eq!(at(KeyCode::Char('o'), Pane::Cluster), None);
+        assert_eq!(at(KeyCode::Enter, Pane::Storage), Some(Action::Details));
+        assert_eq!(at(KeyCode::Char('/'), Pane::Storage), Some(Action::Filter));
+        for c in ['r', 's', 'S'] {
+            let hit = k
+                .bindings
+                .iter()
+                .any(|b| b.pane == Some(Pane::Storage) && b.keys.contains(&KeyCode::Char(c)));
+            assert!(!hit, "{c} is bound in the storage pane");
+        }
     }
 }

@@ -75,7 +75,7 @@ pub fn selection_scope(state: &State) -> Vec<(String, String)> {
     let mut out = Vec::new();
     match state.focus {
         Pane::Storage => {
-            if let Some(v) = state.storage.volumes.get(state.storage.selected) {
+            if let Some(v) = super::storage::selected_volume(state) {
                 out.push(("volume".into(), literal(&v.name)));
             }
         }

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod msg;
 pub mod ops;
 pub mod state;
+pub mod storage;
 pub mod sync;
 pub mod tree;
 pub mod update;
@@ -15,6 +16,8 @@ pub mod update;
 pub use msg::{Command, Msg};
 pub use state::State;
 pub use update::update;
+#[cfg(test)]
+mod storage_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Messages into the reducer and commands out of it.
 use super::cluster::{Key, Kind, ObjRow, WarningRow};
 use super::diff::{Diff, DiffTarget};
-use super::state::{CommitRow, PxCluster, RepoInfo, Series, VolumeRow};
+use super::state::{CommitRow, PxCluster, PxNode, RepoInfo, Series, VolumeRow};
 pub use crate::sources::objects::View;
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
@@ -108,6 +108,8 @@ pub enum MetricsEvent {
 pub enum StorageEvent {
     Data {
         cluster: PxCluster,
+        /// The node list, or why it could not be read.
+        nodes: Result<Vec<PxNode>, String>,
         volumes: Vec<VolumeRow>,
     },
     Failed(String),
@@ -116,6 +118,8 @@ pub enum StorageEvent {
         snapshot: String,
         result: Result<Box<crate::engine::restore::Plan>, String>,
     },
+    /// Write throughput by Portworx volume name, bytes/s, from Prometheus.
+    Rates(Vec<(String, f64)>),
 }
 
 /// What the reducer asks the executor to do.

@@ -100,11 +100,7 @@ fn claim_count(state: &State, wl: &Workload) -> usize {
 fn selected_workload(state: &State) -> Result<Workload, String> {
     match state.focus {
         Pane::Storage => {
-            let v = state
-                .storage
-                .volumes
-                .get(state.storage.selected)
-                .ok_or("select a volume to snapshot")?;
+            let v = super::storage::selected_volume(state).ok_or("select a volume to snapshot")?;
             let (ns, claim) = v.pvc.as_ref().ok_or("this volume has no claim")?;
             owner_of(state, ns, claim)
                 .ok_or_else(|| format!("no StatefulSet or Deployment uses {ns}/{claim}"))
@@ -154,6 +150,7 @@ pub fn selected_snapshot(state: &State) -> Option<(String, String)> {
             (line.item == Item::Row && line.key.0 == Kind::VolumeSnapshot)
                 .then(|| (line.key.1.clone(), line.key.2.clone()))
         }
+        Pane::Storage => super::storage::selected_snapshot(state),
         _ => None,
     }
 }

@@ -173,6 +173,57 @@ pub struct PxCluster {
     pub status: String,
 }
 
+/// A storage pool of a Portworx node.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PxPool {
+    pub id: i64,
+    pub uuid: String,
+    /// SSD, NVME or MAGNETIC.
+    pub medium: String,
+    pub total: u64,
+    pub used: u64,
+}
+
+/// A Portworx storage node.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PxNode {
+    pub id: String,
+    /// The Kubernetes node name when known, else the hostname, else the id.
+    pub name: String,
+    pub status: String,
+    pub pools: Vec<PxPool>,
+}
+
+impl PxNode {
+    pub fn used(&self) -> u64 {
+        self.pools.iter().map(|p| p.used).sum()
+    }
+    pub fn total(&self) -> u64 {
+        self.pools.iter().map(|p| p.total).sum()
+    }
+}
+
+/// A pod (or other consumer) using a volume, as Portworx reports it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Consumer {
+    pub name: String,
+    pub namespace: String,
+    pub kind: String,
+    /// Owner kind/name, e.g. StatefulSet/mysql.
+    pub owner: String,
+}
+
+/// A Portworx snapshot: a read-only volume whose parent is the volume.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PxSnapshot {
+    pub id: String,
+    pub name: String,
+    /// Unix seconds; 0 when unknown.
+    pub created: i64,
+    pub usage: u64,
+    pub status: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct VolumeRow {
     pub id: String,
@@ -181,22 +232,79 @@ pub struct VolumeRow {
     pub pvc: Option<(String, String)>,
     pub size: u64,
     pub usage: u64,
+    /// Configured replicas.
     pub ha_level: i64,
+    /// Current replicas.
     pub replicas: usize,
+    /// Node names of the replicas (ids when the node list is unavailable).
+    pub replica_nodes: Vec<String>,
     pub state: String,
     pub status: String,
     pub io_profile: String,
+    /// The node name it is attached on (the raw value when unknown).
     pub attached_on: String,
+    /// How many Portworx snapshots it has (CSI ones included).
     pub snapshots: usize,
+    pub px_snapshots: Vec<PxSnapshot>,
+    pub consumers: Vec<Consumer>,
+    /// Unix seconds; 0 when unknown.
+    pub created: i64,
     pub error: String,
+}
+
+/// The order of the storage table after health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Claim,
+    Used,
+    Size,
+    State,
+    Snapshots,
+}
+
+impl SortKey {
+    pub fn next(self) -> Self {
+        match self {
+            SortKey::Claim => SortKey::Used,
+            SortKey::Used => SortKey::Size,
+            SortKey::Size => SortKey::State,
+            SortKey::State => SortKey::Snapshots,
+            SortKey::Snapshots => SortKey::Claim,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Claim => "claim",
+            SortKey::Used => "used%",
+            SortKey::Size => "size",
+            SortKey::State => "state",
+            SortKey::Snapshots => "snapshots",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct StorageState {
     pub link: Link,
     pub cluster: Option<PxCluster>,
+    pub nodes: Vec<PxNode>,
+    /// Why the node list could not be read; the volumes still show.
+    pub nodes_error: Option<String>,
+    /// As the gateway sent them; the table order is `app::storage::table`.
     pub volumes: Vec<VolumeRow>,
+    /// Position in the table; `selected_id` wins when that volume is still shown.
     pub selected: usize,
+    pub selected_id: Option<String>,
+    pub sort: SortKey,
+    /// The `/` filter: a substring of claim, PV, volume id, node or state.
+    pub filter: String,
+    /// The details view of the selected volume is open.
+    pub details: bool,
+    /// The selected snapshot in the details view.
+    pub snapshot: usize,
+    /// Write throughput by volume name, bytes/s, when Prometheus has px_* metrics.
+    pub write_rates: BTreeMap<String, f64>,
 }
 
 /// A line being typed: the `/` filter or a `:` command.

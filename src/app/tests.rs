@@ -1189,6 +1189,7 @@ fn storage_data_replaces_volumes_and_clamps_the_selection() {
     };
     h.quietly([
         Msg::Storage(StorageEvent::Data {
+            nodes: Ok(vec![]),
             cluster: cluster.clone(),
             volumes: volumes(5),
         }),
@@ -1198,6 +1199,7 @@ fn storage_data_replaces_volumes_and_clamps_the_selection() {
     h.quietly([ch('G')]);
     assert_eq!(h.state.storage.selected, 4);
     h.quietly([Msg::Storage(StorageEvent::Data {
+        nodes: Ok(vec![]),
         cluster: cluster.clone(),
         volumes: volumes(2),
     })]);
@@ -1433,6 +1435,7 @@ fn the_first_frame_is_complete_once_every_source_has_answered() {
     h.quietly([
         Msg::Git(GitEvent::Failed("not a repository".into())),
         Msg::Storage(StorageEvent::Data {
+            nodes: Ok(vec![]),
             cluster: PxCluster::default(),
             volumes: vec![],
         }),

@@ -3,11 +3,10 @@ use super::cluster::{Connection, Detail, Health, Kind, KindStatus, ObjRow};
 use super::git;
 use super::keymap::{Action, Keymap};
 use super::metrics;
-use super::msg::{
-    ClusterEvent, Command, MetricsEvent, Msg, StorageEvent, SyncEvent, View, WriteIntent,
-};
+use super::msg::{ClusterEvent, Command, MetricsEvent, Msg, SyncEvent, View, WriteIntent};
 use super::ops;
 use super::state::{Confirm, Input, Link, Pane, State};
+use super::storage;
 use super::sync;
 use super::tree::Item;
 use crate::config::Scope;
@@ -66,7 +65,7 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             metrics::show(state, &mut out);
         }
         Msg::Metrics(ev) => metrics_event(state, ev),
-        Msg::Storage(ev) => storage_event(state, ev),
+        Msg::Storage(ev) => storage::event(state, ev),
         Msg::Done(id, result) => {
             state.pending.remove(&id);
             sync::done(state, id, &result, &mut out);
@@ -167,10 +166,14 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         git::close_diff(&mut state.git);
         return;
     }
+    if key.code == KeyCode::Esc && state.focus == Pane::Storage && storage::close_details(state) {
+        return;
+    }
     if key.code == KeyCode::Esc {
         state.zoom = false;
         state.flash = None;
         state.cluster.filter.clear();
+        storage::set_filter(state, "");
         graph_for_size(state, state.cols, out);
         return;
     }
@@ -241,11 +244,18 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
             open_detail(state, view, out);
         }
         Action::Filter => {
+            let text = if state.focus == Pane::Storage {
+                &state.storage.filter
+            } else {
+                &state.cluster.filter
+            };
             state.input = Some(Input {
                 command: false,
-                text: state.cluster.filter.clone(),
+                text: text.clone(),
             })
         }
+        Action::Details => storage::toggle_details(state),
+        Action::Sort => storage::cycle_sort(state),
         Action::CommandLine => {
             state.input = Some(Input {
                 command: true,
@@ -377,8 +387,10 @@ fn detail_key(state: &mut State, key: KeyEvent, out: &mut Vec<Command>) -> bool 
 fn typed(state: &mut State, mut input: Input, key: KeyEvent, out: &mut Vec<Command>) {
     match key.code {
         KeyCode::Esc => {
-            if !input.command {
-                state.cluster.filter.clear();
+            match (input.command, state.focus) {
+                (true, _) => {}
+                (false, Pane::Storage) => storage::set_filter(state, ""),
+                (false, _) => state.cluster.filter.clear(),
             }
             return;
         }
@@ -394,10 +406,14 @@ fn typed(state: &mut State, mut input: Input, key: KeyEvent, out: &mut Vec<Comma
         KeyCode::Char(c) => input.text.push(c),
         _ => {}
     }
-    if !input.command {
-        // The filter applies as it is typed.
-        state.cluster.filter = input.text.clone();
-        state.cluster.selected = 0;
+    // The filter applies as it is typed.
+    match (input.command, state.focus) {
+        (true, _) => {}
+        (false, Pane::Storage) => storage::set_filter(state, &input.text),
+        (false, _) => {
+            state.cluster.filter = input.text.clone();
+            state.cluster.selected = 0;
+        }
     }
     state.input = Some(input);
 }
@@ -478,10 +494,7 @@ fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
             state.cluster.selected = clamp_move(state.cluster.selected, len, delta);
         }
         Pane::Git => git::move_by(state, delta, out),
-        Pane::Storage => {
-            let s = &mut state.storage;
-            s.selected = clamp_move(s.selected, s.volumes.len(), delta);
-        }
+        Pane::Storage => storage::move_by(state, delta),
         Pane::Metrics => {}
     }
 }
@@ -646,28 +659,5 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
         MetricsEvent::QueryFailed { .. } => {}
         // Handled in `update`, which can ask for the panel again.
         MetricsEvent::Extra(_) => {}
-    }
-}
-
-fn storage_event(state: &mut State, ev: StorageEvent) {
-    let s = &mut state.storage;
-    match ev {
-        // A poll that found nothing new must not cost a frame.
-        StorageEvent::Data { cluster, volumes }
-            if s.link == Link::Up
-                && s.cluster.as_ref() == Some(&cluster)
-                && s.volumes == volumes => {}
-        StorageEvent::Data { cluster, volumes } => {
-            state.dirty = true;
-            s.cluster = Some(cluster);
-            s.volumes = volumes;
-            s.selected = s.selected.min(s.volumes.len().saturating_sub(1));
-            s.link = Link::Up;
-        }
-        StorageEvent::RestorePlanned { snapshot, result } => ops::planned(state, &snapshot, result),
-        StorageEvent::Failed(e) => {
-            state.dirty |= s.link != Link::Down(e.clone());
-            s.link = Link::Down(e);
-        }
     }
 }

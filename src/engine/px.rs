@@ -1,6 +1,7 @@
 //! The Portworx calls a restore makes: inspect a volume, restore it from a snapshot.
 use crate::exec::Writer;
-use crate::sources::portworx::{Inspected, PxClient};
+use crate::sources::portworx::PxClient;
+use crate::sources::px_wire::Inspected;
 
 /// What a restore watches of a volume.
 #[derive(Clone, Debug, PartialEq)]

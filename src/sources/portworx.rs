@@ -1,167 +1,19 @@
 //! The Portworx source: the OpenStorage SDK REST gateway, polled every 5 s (it has no
 //! watch over REST). Wire rules: proto names, int64 as strings, zero values omitted.
 use super::kube::one_line;
+pub use super::px_wire::{ClusterInfo, InspectAll, NodesReply, node_rows, volume_rows};
+use super::px_wire::{ClusterReply, ErrorBody, short};
 use crate::app::Msg;
 use crate::app::msg::StorageEvent;
-use crate::app::state::{PxCluster, VolumeRow};
+use crate::app::state::{PxCluster, PxNode, VolumeRow};
 use crate::config::Secret;
-use serde::{Deserialize, Deserializer};
-use std::collections::HashMap;
+use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::sync::mpsc::Sender;
 
 const POLL: Duration = Duration::from_secs(5);
-
-/// int64/uint64 arrive as strings; accept numbers too.
-fn int64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum N {
-        S(String),
-        I(i64),
-    }
-    match N::deserialize(d)? {
-        N::S(s) => s.parse().map_err(serde::de::Error::custom),
-        N::I(i) => Ok(i),
-    }
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct ReplicaSet {
-    pub nodes: Vec<String>,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct VolumeSpec {
-    #[serde(deserialize_with = "int64")]
-    pub size: i64,
-    #[serde(deserialize_with = "int64")]
-    pub ha_level: i64,
-    pub cos: String,
-    pub io_profile: String,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct Source {
-    pub parent: String,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct Locator {
-    pub name: String,
-    pub volume_labels: HashMap<String, String>,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct Volume {
-    pub id: String,
-    pub source: Source,
-    pub readonly: bool,
-    pub locator: Locator,
-    pub spec: VolumeSpec,
-    #[serde(deserialize_with = "int64")]
-    pub usage: i64,
-    pub status: String,
-    pub state: String,
-    pub attached_on: String,
-    pub replica_sets: Vec<ReplicaSet>,
-    pub error: String,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct Inspected {
-    pub volume: Volume,
-    pub name: String,
-    pub labels: HashMap<String, String>,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct InspectAll {
-    pub volumes: Vec<Inspected>,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct ClusterInfo {
-    pub status: String,
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct ClusterReply {
-    pub cluster: ClusterInfo,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-struct ErrorBody {
-    message: String,
-    code: i32,
-}
-
-/// An enum name without its prefix; the zero value when omitted.
-fn short(v: &str, prefix: &str, zero: &str) -> String {
-    let v = if v.is_empty() { zero } else { v };
-    v.strip_prefix(prefix).unwrap_or(v).to_string()
-}
-
-/// Rows for the storage pane: volumes, not snapshots, with their snapshot counts.
-pub fn volume_rows(all: InspectAll) -> Vec<VolumeRow> {
-    let mut snaps: HashMap<String, usize> = HashMap::new();
-    for v in all.volumes.iter().filter(|v| v.volume.readonly) {
-        *snaps.entry(v.volume.source.parent.clone()).or_default() += 1;
-    }
-    let mut rows: Vec<VolumeRow> = all
-        .volumes
-        .into_iter()
-        .filter(|v| !v.volume.readonly)
-        .map(|i| {
-            let v = i.volume;
-            let labels = if i.labels.is_empty() {
-                &v.locator.volume_labels
-            } else {
-                &i.labels
-            };
-            let pvc = match (labels.get("namespace"), labels.get("pvc")) {
-                (Some(ns), Some(p)) => Some((ns.clone(), p.clone())),
-                _ => None,
-            };
-            VolumeRow {
-                snapshots: snaps.get(&v.id).copied().unwrap_or(0),
-                name: if v.locator.name.is_empty() {
-                    i.name
-                } else {
-                    v.locator.name.clone()
-                },
-                pvc,
-                size: v.spec.size.max(0) as u64,
-                usage: v.usage.max(0) as u64,
-                ha_level: v.spec.ha_level,
-                replicas: v.replica_sets.first().map_or(0, |r| r.nodes.len()),
-                state: short(&v.state, "VOLUME_STATE_", "VOLUME_STATE_NONE"),
-                status: short(&v.status, "VOLUME_STATUS_", "VOLUME_STATUS_NONE"),
-                io_profile: short(&v.spec.io_profile, "IO_PROFILE_", "IO_PROFILE_SEQUENTIAL")
-                    .to_lowercase(),
-                attached_on: v.attached_on,
-                error: v.error,
-                id: v.id,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.pvc.cmp(&b.pvc).then(a.name.cmp(&b.name)));
-    rows
-}
 
 #[derive(Clone)]
 pub struct PxClient {
@@ -206,6 +58,24 @@ impl PxClient {
             .map_err(|e| format!("cannot reach {}: {}", self.base, one_line(&e)))?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| one_line(&e))?;
+        if matches!(status.as_u16(), 401 | 403) {
+            // Never echo the token; the gateway's own words say why.
+            let why = match serde_json::from_str::<ErrorBody>(&text) {
+                Ok(b) if !b.message.is_empty() => b.message,
+                _ if text.trim().is_empty() => "no reason given".into(),
+                _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            };
+            let hint = if self.token.is_some() {
+                ""
+            } else {
+                "; no token was sent (pass --portworx-token-file)"
+            };
+            return Err(format!(
+                "token refused (HTTP {}) by {} for {what}: {why}{hint}",
+                status.as_u16(),
+                self.base
+            ));
+        }
         if !status.is_success() {
             return Err(match serde_json::from_str::<ErrorBody>(&text) {
                 Ok(b) if !b.message.is_empty() => format!(
@@ -244,16 +114,49 @@ impl PxClient {
         self.call(req, "volumes").await
     }
 
-    pub async fn snapshot_state(&self) -> Result<(PxCluster, Vec<VolumeRow>), String> {
-        let (c, v) = tokio::try_join!(self.cluster(), self.volumes())?;
-        Ok((
-            PxCluster {
+    /// Every storage node; a failure here must not hide the volumes.
+    pub async fn nodes(&self) -> Result<NodesReply, String> {
+        self.call(
+            self.http.get(format!("{}/v1/nodes/filters", self.base)),
+            "nodes",
+        )
+        .await
+    }
+
+    /// The cluster, its nodes (or why not) and its volumes.
+    pub async fn poll(&self) -> Result<StorageData, String> {
+        let (cv, nodes) = tokio::join!(
+            async { tokio::try_join!(self.cluster(), self.volumes()) },
+            self.nodes()
+        );
+        let (c, v) = cv?;
+        // Without nodes, replicas and attachments show as ids.
+        let volumes = match &nodes {
+            Ok(n) => volume_rows(v, n),
+            Err(_) => volume_rows(v, &NodesReply::default()),
+        };
+        Ok(StorageData {
+            cluster: PxCluster {
                 name: c.name,
                 status: short(&c.status, "STATUS_", "STATUS_NONE"),
             },
-            volume_rows(v),
-        ))
+            nodes: nodes.map(node_rows),
+            volumes,
+        })
     }
+
+    pub async fn snapshot_state(&self) -> Result<(PxCluster, Vec<VolumeRow>), String> {
+        let d = self.poll().await?;
+        Ok((d.cluster, d.volumes))
+    }
+}
+
+/// One poll's result.
+#[derive(Debug)]
+pub struct StorageData {
+    pub cluster: PxCluster,
+    pub nodes: Result<Vec<PxNode>, String>,
+    pub volumes: Vec<VolumeRow>,
 }
 
 /// Starts the poller; `refresh` asks for a poll now.
@@ -274,8 +177,12 @@ pub fn spawn(
             }
         };
         loop {
-            let ev = match client.snapshot_state().await {
-                Ok((cluster, volumes)) => StorageEvent::Data { cluster, volumes },
+            let ev = match client.poll().await {
+                Ok(d) => StorageEvent::Data {
+                    cluster: d.cluster,
+                    nodes: d.nodes,
+                    volumes: d.volumes,
+                },
                 Err(e) => StorageEvent::Failed(e),
             };
             if tx.send(Msg::Storage(ev)).await.is_err() {
@@ -293,35 +200,126 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
 
-    #[test]
-    fn reads_the_documented_wire_format() {
-        let body = r#"{"volumes":[
-          {"volume":{"id":"1053729316361843580","locator":{"name":"pvc-3c1d","volume_labels":{"pvc":"data-mysql-0","namespace":"db","repl":"3"}},
-           "spec":{"size":"21474836480","format":"FS_TYPE_EXT4","block_size":"4096","ha_level":"3","cos":"LOW","io_profile":"IO_PROFILE_DB_REMOTE","replica_set":{"nodes":["n1","n2","n3"]},"aggregation_level":1},
-           "usage":"1048576","status":"VOLUME_STATUS_UP","state":"VOLUME_STATE_ATTACHED","replica_sets":[{"nodes":["n1","n2","n3"]}]},
-           "name":"pvc-3c1d","labels":{"pvc":"data-mysql-0","namespace":"db"}},
-          {"volume":{"id":"9","readonly":true,"source":{"parent":"1053729316361843580"},"spec":{"size":"1"}},"name":"snap"},
-          {"volume":{"id":"7","spec":{}},"name":"bare"}
-        ]}"#;
-        let rows = volume_rows(serde_json::from_str(body).unwrap());
-        assert_eq!(rows.len(), 2, "snapshots are counted, not listed");
-        let r = rows.iter().find(|r| r.id == "1053729316361843580").unwrap();
-        assert_eq!(r.size, 21_474_836_480);
-        assert_eq!((r.ha_level, r.replicas, r.snapshots), (3, 3, 1));
-        assert_eq!(
-            (r.state.as_str(), r.status.as_str(), r.io_profile.as_str()),
-            ("ATTACHED", "UP", "db_remote")
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.secret-part.sig";
+
+    /// Reads one request (headers and body) and returns its path.
+    async fn read_request(sock: &mut tokio::net::TcpStream) -> String {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = sock.read(&mut chunk).await.unwrap_or(0);
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if n == 0 || buf.len() >= end + 4 + len {
+                    return text.split_whitespace().nth(1).unwrap_or("").to_string();
+                }
+            } else if n == 0 {
+                return String::new();
+            }
+        }
+    }
+
+    /// A gateway on a free local port answering each path with a status and a body.
+    async fn gateway(routes: &[(&'static str, u16, &'static str)]) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let routes = routes.to_vec();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = l.accept().await {
+                let path = read_request(&mut sock).await;
+                let (code, body) = routes
+                    .iter()
+                    .find(|r| r.0 == path)
+                    .map_or((404, "Not Found"), |r| (r.1, r.2));
+                let resp = format!(
+                    "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    const CLUSTER: &str = r#"{"cluster":{"status":"STATUS_OK","id":"u","name":"px-sim"}}"#;
+    const VOLUMES: &str = r#"{"volumes":[{"volume":{"id":"v1","spec":{"ha_level":"2"},"status":"VOLUME_STATUS_UP","replica_sets":[{"nodes":["n1","n2"]}]}}]}"#;
+    const NODES: &str =
+        r#"{"nodes":[{"id":"n1","status":"STATUS_OK","scheduler_node_name":"worker-1"}]}"#;
+
+    fn client(base: &str) -> PxClient {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        PxClient::new(base, Some(Secret::new(TOKEN))).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_poll_joins_nodes_and_a_failing_node_call_keeps_the_volumes() {
+        let base = gateway(&[
+            ("/v1/clusters/inspectcurrent", 200, CLUSTER),
+            ("/v1/volumes/inspectwithfilters", 200, VOLUMES),
+            ("/v1/nodes/filters", 200, NODES),
+        ])
+        .await;
+        let d = client(&base).poll().await.unwrap();
+        assert_eq!(d.cluster.status, "OK");
+        assert_eq!(d.nodes.unwrap()[0].name, "worker-1");
+        assert_eq!(d.volumes[0].replica_nodes, ["worker-1", "n2"]);
+
+        let denied = r#"{"error":"Access denied","code":7,"message":"Access denied to nodes"}"#;
+        let base = gateway(&[
+            ("/v1/clusters/inspectcurrent", 200, CLUSTER),
+            ("/v1/volumes/inspectwithfilters", 200, VOLUMES),
+            ("/v1/nodes/filters", 403, denied),
+        ])
+        .await;
+        let d = client(&base).poll().await.unwrap();
+        assert_eq!(d.volumes.len(), 1, "volumes survive the node error");
+        let e = d.nodes.unwrap_err();
+        assert!(e.starts_with("token refused (HTTP 403)"), "{e}");
+        assert!(e.contains("Access denied to nodes"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_and_an_unreachable_gateway_are_told_apart() {
+        let unauth =
+            r#"{"error":"bad token","code":16,"message":"Access denied: token is invalid"}"#;
+        let base = gateway(&[
+            ("/v1/clusters/inspectcurrent", 401, unauth),
+            ("/v1/volumes/inspectwithfilters", 401, unauth),
+            ("/v1/nodes/filters", 401, unauth),
+        ])
+        .await;
+        let e = client(&base).poll().await.unwrap_err();
+        assert!(e.starts_with("token refused (HTTP 401)"), "{e}");
+        assert!(e.contains("token is invalid") && e.contains(&base), "{e}");
+        assert!(!e.contains("secret-part"), "the token is never shown: {e}");
+        let none = PxClient::new(&base, None)
+            .unwrap()
+            .poll()
+            .await
+            .unwrap_err();
+        assert!(
+            none.starts_with("token refused (HTTP 401)") && none.contains("no token was sent"),
+            "{none}"
         );
-        assert_eq!(r.pvc, Some(("db".into(), "data-mysql-0".into())));
-        let bare = rows.iter().find(|r| r.id == "7").unwrap();
-        assert_eq!(
-            (
-                bare.state.as_str(),
-                bare.status.as_str(),
-                bare.io_profile.as_str()
-            ),
-            ("NONE", "NONE", "sequential")
-        );
+        // A closed port: cannot reach, not a token problem.
+        let closed = {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let e = client(&closed).poll().await.unwrap_err();
+        assert!(e.starts_with(&format!("cannot reach {closed}")), "{e}");
+        assert!(!e.contains("token"), "{e}");
     }
 }

@@ -183,11 +183,13 @@ fn http(auth: &PromAuth) -> Result<reqwest::Client, String> {
 }
 
 /// Starts the poller. Without a URL the pane says so and nothing runs.
-/// With `probe`, looks for cAdvisor's metrics once and offers its panels.
+/// With `probe`, looks for cAdvisor's metrics once and offers its panels. With
+/// `volume_rates`, also polls Portworx write throughput for the storage pane.
 pub fn spawn(
     url: Option<String>,
     auth: Result<PromAuth, String>,
     probe: bool,
+    volume_rates: bool,
     tx: Sender<Msg>,
 ) -> watch::Sender<View> {
     let (view_tx, mut view_rx) = watch::channel(None);
@@ -202,6 +204,9 @@ pub fn spawn(
                 return;
             }
         };
+        if volume_rates {
+            super::px_rates::spawn(client.clone(), tx.clone());
+        }
         if probe && has_cadvisor(&client).await {
             let extra = MetricsEvent::Extra(crate::config::cadvisor_graphs());
             if tx.send(Msg::Metrics(extra)).await.is_err() {

@@ -431,10 +431,21 @@ pub fn volumesnapshot(o: &DynamicObject) -> ObjRow {
     let source = o.data["spec"]["source"]["persistentVolumeClaimName"]
         .as_str()
         .map(String::from);
+    // Only sextant's own labels: what the storage pane and a restore need.
+    let labels = o
+        .labels()
+        .iter()
+        .filter(|(k, _)| k.starts_with("sextant.dev/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
     ObjRow {
         health,
         detail,
         claims: source.into_iter().collect(),
+        labels,
+        size: text(&status["restoreSize"]),
+        volume: text(&status["boundVolumeSnapshotContentName"]),
         ..base(o, Kind::VolumeSnapshot)
     }
 }

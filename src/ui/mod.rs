@@ -11,6 +11,7 @@ mod ops;
 mod plot;
 mod status;
 mod storage;
+mod storage_details;
 mod sync;
 pub mod theme;
 
@@ -125,5 +126,7 @@ fn link_notice(
     );
     true
 }
+#[cfg(test)]
+mod storage_tests;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::cluster::{Connection, KindStatus};
-use crate::app::state::Link;
+use crate::app::state::{Link, Pane};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -51,10 +51,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
     // While a filter or command is typed, the bar is its prompt.
     if let Some(input) = &s.input {
         let prompt = if input.command { ":" } else { "/" };
-        let hint = if input.command {
-            "   Enter runs · Esc cancels · ns NAME | ns all | ctx NAME"
-        } else {
-            "   name · l:key=value · s:unhealthy · Enter keeps · Esc clears"
+        let hint = match (input.command, s.focus) {
+            (true, _) => "   Enter runs · Esc cancels · ns NAME | ns all | ctx NAME",
+            (false, Pane::Storage) => {
+                "   claim · PV · volume id · node · state · Enter keeps · Esc clears"
+            }
+            (false, _) => "   name · l:key=value · s:unhealthy · Enter keeps · Esc clears",
         };
         let line = Line::from(vec![
             Span::styled(

@@ -23,7 +23,7 @@ use ratatui::style::{Modifier, Style};
 use serde_json::{Value, json};
 
 /// 2024-05-01T12:00:00Z
-const NOW: i64 = 1_714_564_800;
+pub(super) const NOW: i64 = 1_714_564_800;
 const W: u16 = 120;
 const H: u16 = 40;
 
@@ -218,7 +218,7 @@ fn commits() -> Vec<CommitRow> {
 }
 
 /// Volumes as the Portworx SDK gateway returns them: 95%, 40% and 78% full.
-fn volumes() -> Vec<VolumeRow> {
+pub(super) fn volumes() -> Vec<VolumeRow> {
     const GIB: u64 = 1 << 30;
     let vol = |i: usize, usage: u64, nodes: &[&str]| {
         json!({
@@ -231,7 +231,9 @@ fn volumes() -> Vec<VolumeRow> {
                 "status": "VOLUME_STATUS_UP",
                 "state": "VOLUME_STATE_ATTACHED",
                 "attached_on": "node-1",
-                "replica_sets": [{"nodes": nodes}]
+                "replica_sets": [{"nodes": nodes}],
+                "volume_consumers": [{"name": format!("db-{i}"), "namespace": "shop", "type": "pod",
+                    "owner_name": "db", "owner_type": "StatefulSet"}]
             },
             "name": format!("pvc-c0000000-0000-4000-8000-00000000000{i}"),
             "labels": {"pvc": format!("data-db-{i}"), "namespace": "shop"}
@@ -243,7 +245,25 @@ fn volumes() -> Vec<VolumeRow> {
         vol(2, 156 * GIB / 10, &["node-2"]),
         {"volume": {"id": "9", "readonly": true, "source": {"parent": "1053729316361843500"}, "spec": {"size": "1"}}, "name": "snap-0"}
     ]});
-    portworx::volume_rows(serde_json::from_value(body).unwrap())
+    portworx::volume_rows(serde_json::from_value(body).unwrap(), &nodes_wire())
+}
+
+/// Two Portworx nodes as `/v1/nodes/filters` returns them.
+pub(super) fn nodes_wire() -> portworx::NodesReply {
+    let node = |i: usize, status: &str, used: u64| {
+        json!({"id": format!("node-{i}"), "status": status, "hostname": format!("host-{i}"),
+            "scheduler_node_name": format!("worker-{i}"), "mgmt_ip": format!("10.0.0.{i}"),
+            "pools": [{"Cos": "HIGH", "Medium": "STORAGE_MEDIUM_SSD", "TotalSize": (500u64 << 30).to_string(),
+                "Used": used.to_string(), "uuid": format!("node-{i}-pool0")}]})
+    };
+    serde_json::from_value(
+        json!({"nodes": [node(1, "STATUS_OK", 47 << 30), node(2, "STATUS_OK", 43 << 30)]}),
+    )
+    .unwrap()
+}
+
+pub(super) fn nodes() -> Vec<crate::app::state::PxNode> {
+    portworx::node_rows(nodes_wire())
 }
 
 fn series() -> Vec<Series> {
@@ -261,7 +281,7 @@ fn series() -> Vec<Series> {
     vec![s(0, 2.0), s(1, 0.5)]
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(super) fn key(code: KeyCode) -> Msg {
     let modifiers = match code {
         KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
         _ => KeyModifiers::NONE,
@@ -269,14 +289,14 @@ fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, modifiers))
 }
 
-struct Screen {
-    state: State,
+pub(super) struct Screen {
+    pub(super) state: State,
     keymap: Keymap,
     theme: Theme,
 }
 
 impl Screen {
-    fn new(read_only: bool) -> Self {
+    pub(super) fn new(read_only: bool) -> Self {
         Screen {
             state: State::new(read_only, crate::config::default_graphs(), NOW),
             keymap: Keymap::default(),
@@ -284,14 +304,14 @@ impl Screen {
         }
     }
 
-    fn send(&mut self, msgs: impl IntoIterator<Item = Msg>) -> &mut Self {
+    pub(super) fn send(&mut self, msgs: impl IntoIterator<Item = Msg>) -> &mut Self {
         for m in msgs {
             update(&mut self.state, &self.keymap, m);
         }
         self
     }
 
-    fn keys(&mut self, s: &str) -> &mut Self {
+    pub(super) fn keys(&mut self, s: &str) -> &mut Self {
         let msgs: Vec<Msg> = s
             .chars()
             .map(|c| match c {
@@ -317,7 +337,7 @@ impl Screen {
     }
 
     /// Data in every pane, as after the first complete frame.
-    fn everything(&mut self) -> &mut Self {
+    pub(super) fn everything(&mut self) -> &mut Self {
         self.send([Msg::Resize(W, H)]);
         self.cluster();
         self.send([
@@ -340,6 +360,7 @@ impl Screen {
                 series: series(),
             }),
             Msg::Storage(StorageEvent::Data {
+                nodes: Ok(nodes()),
                 cluster: PxCluster {
                     name: "px-sim".into(),
                     status: "STATUS_OK".into(),
@@ -349,24 +370,24 @@ impl Screen {
         ])
     }
 
-    fn draw(&self) -> Buffer {
+    pub(super) fn draw(&self) -> Buffer {
         self.draw_at(W, H)
     }
 
-    fn draw_at(&self, w: u16, h: u16) -> Buffer {
+    pub(super) fn draw_at(&self, w: u16, h: u16) -> Buffer {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| super::draw(f, &self.state, &self.theme, &self.keymap))
             .unwrap();
         t.backend().buffer().clone()
     }
 
-    fn style(&self, token: &str) -> Style {
+    pub(super) fn style(&self, token: &str) -> Style {
         self.theme.style(token)
     }
 }
 
 /// The screen as text, one quoted line per row (as `TestBackend` prints it).
-fn text(b: &Buffer) -> String {
+pub(super) fn text(b: &Buffer) -> String {
     let mut backend = TestBackend::new(b.area.width, b.area.height);
     // The backend prints its buffer, handling wide symbols.
     ratatui::backend::Backend::draw(
@@ -415,12 +436,12 @@ fn mask_times(s: &str) -> String {
     out
 }
 
-fn screen_text(b: &Buffer) -> String {
+pub(super) fn screen_text(b: &Buffer) -> String {
     mask_times(&text(b))
 }
 
 /// Where `needle` starts on row `y`, in cells.
-fn find_in_row(b: &Buffer, y: u16, needle: &str) -> Option<u16> {
+pub(super) fn find_in_row(b: &Buffer, y: u16, needle: &str) -> Option<u16> {
     let row: Vec<&str> = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
     let n: Vec<String> = needle.chars().map(String::from).collect();
     (0..row.len().saturating_sub(n.len() - 1))
@@ -429,13 +450,13 @@ fn find_in_row(b: &Buffer, y: u16, needle: &str) -> Option<u16> {
 }
 
 /// Every (x, y) where `needle` starts.
-fn find_all(b: &Buffer, needle: &str) -> Vec<(u16, u16)> {
+pub(super) fn find_all(b: &Buffer, needle: &str) -> Vec<(u16, u16)> {
     (0..b.area.height)
         .filter_map(|y| find_in_row(b, y, needle).map(|x| (x, y)))
         .collect()
 }
 
-fn find(b: &Buffer, needle: &str) -> (u16, u16) {
+pub(super) fn find(b: &Buffer, needle: &str) -> (u16, u16) {
     let all = find_all(b, needle);
     assert_eq!(
         all.len(),
@@ -446,7 +467,7 @@ fn find(b: &Buffer, needle: &str) -> (u16, u16) {
 }
 
 /// Asserts that every cell of `needle` at (x, y) has the fg and modifiers of `want`.
-fn assert_styled(b: &Buffer, (x, y): (u16, u16), needle: &str, want: Style) {
+pub(super) fn assert_styled(b: &Buffer, (x, y): (u16, u16), needle: &str, want: Style) {
     for k in 0..needle.chars().count() as u16 {
         let cell = &b[(x + k, y)];
         assert_eq!(
