@@ -75,6 +75,7 @@ impl Fixture {
             force_conflicts: force,
             timeout: Duration::from_secs(60),
             synced_by: "Test Ops".into(),
+            snapshots: Vec::new(),
         };
         sync::execute(&self.target, &w, p, &opts, &|_| {}).await
     }

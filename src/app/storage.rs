@@ -206,6 +206,11 @@ pub fn table(state: &State) -> Vec<VolumeLine<'_>> {
                 snapshots,
             }
         })
+        // Scoped like the cluster pane: a namespace shows its claims only.
+        .filter(|l| match &c.namespace {
+            Some(ns) => l.pvc.as_ref().is_some_and(|(n, _)| n == ns),
+            None => true,
+        })
         .filter(|l| needle.is_empty() || matches(l, &needle))
         .collect();
     let sort = s.sort;

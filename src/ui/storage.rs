@@ -70,10 +70,15 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     let lines = storage::table(s);
     let head = match &st.cluster {
         Some(c) => format!(
-            "Portworx {} · {} · {} volumes · by {}",
+            "Portworx {} · {} · {} volumes{} · by {}",
             c.name,
             c.status,
-            st.volumes.len(),
+            lines.len(),
+            s.cluster
+                .namespace
+                .as_ref()
+                .map(|ns| format!(" in {ns}"))
+                .unwrap_or_default(),
             st.sort.label()
         ),
         None => String::new(),
