@@ -513,11 +513,12 @@ impl Harness {
             server: "https://127.0.0.1:6443".into(),
             namespace: None,
         })]);
+        // A list may scope the graphs to the selection: that asks for data.
         for kind in Kind::ALL {
-            self.quietly([Msg::Cluster(ClusterEvent::Listed(
+            self.send(Msg::Cluster(ClusterEvent::Listed(
                 kind,
                 of_kind(&all, kind),
-            ))]);
+            )));
         }
         self
     }
@@ -2417,4 +2418,14 @@ fn show_graph(h: &Harness, graph: usize, width: u16) -> Command {
         width,
         range: crate::app::state::RANGES[h.state.metrics.range],
     })
+}
+
+#[test]
+fn the_graphs_are_scoped_to_the_selection_from_the_first_list_before_any_key() {
+    let h = Harness::new(false, 1).with_cluster();
+    assert!(
+        h.state.metrics.scope.iter().any(|(k, _)| k == "namespace"),
+        "{:?}",
+        h.state.metrics.scope
+    );
 }

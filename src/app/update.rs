@@ -41,7 +41,13 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             if sync::affects_drift(state, &ev) {
                 out.push(Command::CheckDrift);
             }
-            cluster_event(state, ev)
+            // A (re)list can change what the selection scopes the panels to, as at
+            // start, before any key; single events are too frequent to look each time.
+            let listed = matches!(ev, ClusterEvent::Listed(..));
+            cluster_event(state, ev);
+            if listed {
+                metrics::follow_selection(state, &mut out);
+            }
         }
         Msg::Sync(ev) => {
             if let SyncEvent::Progress(id, line) = &ev {
