@@ -43,7 +43,10 @@ async fn client() -> Client {
 
 async fn sim(method: reqwest::Method, path: &str, body: serde_json::Value) {
     let r = reqwest::Client::new()
-        .request(method, format!("{}/sim/{path}", env("SEXTANT_TEST_PORTWORX")))
+        .request(
+            method,
+            format!("{}/sim/{path}", env("SEXTANT_TEST_PORTWORX")),
+        )
         .bearer_auth(token())
         .json(&body)
         .send()
@@ -99,7 +102,10 @@ async fn a_refused_token_an_unreachable_gateway_and_a_failing_node_call_are_told
     let d = px(Some(&token())).poll().await.unwrap();
     assert!(!d.volumes.is_empty());
     let e = d.nodes.unwrap_err();
-    assert!(e.starts_with("token refused (HTTP 403)") && e.contains("Access denied to nodes"), "{e}");
+    assert!(
+        e.starts_with("token refused (HTTP 403)") && e.contains("Access denied to nodes"),
+        "{e}"
+    );
 }
 
 fn claim(name: &str) -> PersistentVolumeClaim {
@@ -115,13 +121,22 @@ async fn volume_of(c: &Client, ns: &str, claim: &str) -> String {
     let api: Api<PersistentVolumeClaim> = Api::namespaced(c.clone(), ns);
     let end = Instant::now() + Duration::from_secs(60);
     let pv = loop {
-        if let Some(pv) = api.get(claim).await.unwrap().spec.and_then(|s| s.volume_name) {
+        if let Some(pv) = api
+            .get(claim)
+            .await
+            .unwrap()
+            .spec
+            .and_then(|s| s.volume_name)
+        {
             break pv;
         }
         assert!(Instant::now() < end, "{claim} not bound");
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let pv = Api::<PersistentVolume>::all(c.clone()).get(&pv).await.unwrap();
+    let pv = Api::<PersistentVolume>::all(c.clone())
+        .get(&pv)
+        .await
+        .unwrap();
     pv.spec.unwrap().csi.unwrap().volume_handle
 }
 
@@ -146,7 +161,9 @@ async fn degraded_and_restoring_volumes_are_drawn_first() {
     let ns = namespace(&c, "pane").await;
     let api: Api<PersistentVolumeClaim> = Api::namespaced(c.clone(), &ns);
     for name in ["a-healthy", "b-degraded", "c-restoring"] {
-        api.create(&PostParams::default(), &claim(name)).await.unwrap();
+        api.create(&PostParams::default(), &claim(name))
+            .await
+            .unwrap();
     }
     let degraded = volume_of(&c, &ns, "b-degraded").await;
     let restoring = volume_of(&c, &ns, "c-restoring").await;
@@ -159,7 +176,10 @@ async fn degraded_and_restoring_volumes_are_drawn_first() {
     // A Portworx snapshot of the detached volume, restored in place: it stays in
     // VOLUME_STATE_RESTORE for several seconds.
     let r = reqwest::Client::new()
-        .post(format!("{}/v1/volumes/snapshots", env("SEXTANT_TEST_PORTWORX")))
+        .post(format!(
+            "{}/v1/volumes/snapshots",
+            env("SEXTANT_TEST_PORTWORX")
+        ))
         .bearer_auth(token())
         .json(&json!({"volume_id": restoring, "name": format!("{ns}-snap")}))
         .send()
@@ -193,11 +213,23 @@ async fn degraded_and_restoring_volumes_are_drawn_first() {
     state.focus = Pane::Storage;
     state.zoom = true;
     // Only this test's claims: the filter matches the namespace in the claim.
-    update(&mut state, &keymap, Msg::Key(crossterm::event::KeyCode::Char('/').into()));
+    update(
+        &mut state,
+        &keymap,
+        Msg::Key(crossterm::event::KeyCode::Char('/').into()),
+    );
     for ch in ns.chars() {
-        update(&mut state, &keymap, Msg::Key(crossterm::event::KeyCode::Char(ch).into()));
+        update(
+            &mut state,
+            &keymap,
+            Msg::Key(crossterm::event::KeyCode::Char(ch).into()),
+        );
     }
-    update(&mut state, &keymap, Msg::Key(crossterm::event::KeyCode::Enter.into()));
+    update(
+        &mut state,
+        &keymap,
+        Msg::Key(crossterm::event::KeyCode::Enter.into()),
+    );
     let lines = screen(&state);
     let at = |claim: &str| {
         lines
@@ -212,5 +244,9 @@ async fn degraded_and_restoring_volumes_are_drawn_first() {
     );
     let degraded_line = &lines[at("b-degraded")];
     assert!(degraded_line.contains("2/3"), "{degraded_line}");
-    assert!(lines[at("c-restoring")].contains("restor"), "{}", lines.join("\n"));
+    assert!(
+        lines[at("c-restoring")].contains("restor"),
+        "{}",
+        lines.join("\n")
+    );
 }

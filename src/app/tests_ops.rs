@@ -2,7 +2,7 @@
 use super::cluster::Kind;
 use super::msg::{ClusterEvent, Command, Msg, StorageEvent, SyncEvent, WriteIntent};
 use super::tests::{Harness, ch, press, row};
-use crate::engine::restore::{Item, Plan};
+use crate::engine::restore::Plan;
 use crate::engine::snapshot::Consistency;
 use crate::engine::workload::{Workload, WorkloadKind};
 use crossterm::event::KeyCode;
@@ -125,26 +125,11 @@ fn add_snapshot(h: &mut Harness) {
 }
 
 fn plan(refusal: Option<&str>) -> Box<Plan> {
-    Box::new(Plan {
-        workload: db(),
-        snapshot: "shop/data-db-0-snap".into(),
-        set: None,
-        items: vec![Item {
-            claim: "data-db-0".into(),
-            snapshot: "data-db-0-snap".into(),
-            pv: "pvc-1".into(),
-            volume: "1".into(),
-            px_snapshot: "2".into(),
-        }],
-        untouched: Vec::new(),
-        replicas: 3,
-        pods: vec!["db-0".into()],
-        taken: String::new(),
-        commit: None,
-        refusal: refusal.map(String::from),
-        resume: None,
-        unfinished: None,
-    })
+    let mut p = crate::engine::restore::fixtures::plan();
+    p.workload = db();
+    p.snapshot = "shop/data-db-0-snap".into();
+    p.refusal = refusal.map(String::from);
+    Box::new(p)
 }
 
 #[test]

@@ -383,11 +383,12 @@ pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, S
     })
 }
 
+/// A plan to build tests on: carts-db, one claim, two replicas.
 #[cfg(test)]
-mod tests {
+pub mod fixtures {
     use super::*;
 
-    fn plan() -> Plan {
+    pub fn plan() -> Plan {
         Plan {
             workload: Workload {
                 kind: WorkloadKind::StatefulSet,
@@ -413,6 +414,12 @@ mod tests {
             unfinished: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::plan;
+    use super::*;
 
     #[test]
     fn the_preview_says_what_is_restored_stopped_and_lost() {

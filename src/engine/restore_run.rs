@@ -346,28 +346,7 @@ fn fail(s: Step, error: String, plan: &Plan, rec: &Record) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::workload::{Workload, WorkloadKind};
-
-    fn plan() -> Plan {
-        Plan {
-            workload: Workload {
-                kind: WorkloadKind::StatefulSet,
-                namespace: "shop".into(),
-                name: "carts-db".into(),
-            },
-            snapshot: "shop/snap".into(),
-            set: None,
-            items: Vec::new(),
-            untouched: Vec::new(),
-            replicas: 2,
-            pods: Vec::new(),
-            taken: String::new(),
-            commit: None,
-            refusal: None,
-            resume: None,
-            unfinished: None,
-        }
-    }
+    use crate::engine::restore::fixtures::plan;
 
     #[test]
     fn a_failure_says_where_what_is_true_and_how_to_go_on() {

@@ -109,6 +109,13 @@ impl Workload {
             .map_err(|e| format!("{self}: {}", kube_error(e)))
     }
 
+    async fn deployment(&self, c: &Client) -> Result<Deployment, String> {
+        self.deploy(c)
+            .get(&self.name)
+            .await
+            .map_err(|e| format!("{self}: {}", kube_error(e)))
+    }
+
     /// Its claims that exist, sorted: templated ones of every ordinal, and mounted ones.
     pub async fn claims(&self, c: &Client) -> Result<Vec<String>, String> {
         let (templates, mut claims) = match self.kind {
@@ -123,11 +130,7 @@ impl Workload {
                 (t, mounted(s.template.spec.as_ref()))
             }
             WorkloadKind::Deployment => {
-                let d = self
-                    .deploy(c)
-                    .get(&self.name)
-                    .await
-                    .map_err(|e| format!("{self}: {}", kube_error(e)))?;
+                let d = self.deployment(c).await?;
                 let spec = d.spec.unwrap_or_default();
                 (Vec::new(), mounted(spec.template.spec.as_ref()))
             }
@@ -155,13 +158,7 @@ impl Workload {
     pub async fn replicas(&self, c: &Client) -> Result<i32, String> {
         let n = match self.kind {
             WorkloadKind::StatefulSet => self.statefulset(c).await?.spec.and_then(|s| s.replicas),
-            WorkloadKind::Deployment => self
-                .deploy(c)
-                .get(&self.name)
-                .await
-                .map_err(|e| format!("{self}: {}", kube_error(e)))?
-                .spec
-                .and_then(|s| s.replicas),
+            WorkloadKind::Deployment => self.deployment(c).await?.spec.and_then(|s| s.replicas),
         };
         Ok(n.unwrap_or(1))
     }
@@ -181,13 +178,7 @@ impl Workload {
     pub async fn pods(&self, c: &Client) -> Result<Vec<String>, String> {
         let selector = match self.kind {
             WorkloadKind::StatefulSet => self.statefulset(c).await?.spec.map(|s| s.selector),
-            WorkloadKind::Deployment => self
-                .deploy(c)
-                .get(&self.name)
-                .await
-                .map_err(|e| format!("{self}: {}", kube_error(e)))?
-                .spec
-                .map(|s| s.selector),
+            WorkloadKind::Deployment => self.deployment(c).await?.spec.map(|s| s.selector),
         };
         let labels: Vec<String> = selector
             .and_then(|s| s.match_labels)
@@ -216,12 +207,7 @@ impl Workload {
     pub async fn object(&self, c: &Client) -> Result<serde_json::Value, String> {
         let mut v = match self.kind {
             WorkloadKind::StatefulSet => serde_json::to_value(self.statefulset(c).await?),
-            WorkloadKind::Deployment => serde_json::to_value(
-                self.deploy(c)
-                    .get(&self.name)
-                    .await
-                    .map_err(|e| format!("{self}: {}", kube_error(e)))?,
-            ),
+            WorkloadKind::Deployment => serde_json::to_value(self.deployment(c).await?),
         }
         .unwrap_or_default();
         v["kind"] = self.kind.as_str().into();
