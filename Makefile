@@ -55,6 +55,7 @@ bench: kube build build-testenv
 	@devenv/bench-scale.sh
 	@devenv/bench-git.sh
 	@cargo bench --bench chart
+	@cargo bench --bench storage
 
 bench-quick: kube build build-testenv
 	@devenv/bench.sh
