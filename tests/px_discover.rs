@@ -5,7 +5,7 @@ mod common;
 
 use common::{env, init_crypto, namespace};
 use k8s_openapi::api::core::v1::{Secret, Service};
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::json;
@@ -87,11 +87,28 @@ async fn the_service_and_the_user_token_lead_to_the_simulator() {
     let ns = namespace(&c, "pxd").await;
     token_secret(&c, &ns).await;
     gateway_service(&c, &ns).await;
-    let px = discover(&c, None, None, true, Some(&ns)).await.unwrap();
+    let found = discover(&c, None, None, true, Some(&ns)).await;
+    let polled = match &found {
+        Ok(px) => Some(px.poll().await),
+        Err(_) => None,
+    };
+    // A Service left behind would be found by every later run without --portworx.
+    clean_up(&c, &ns).await;
+    let px = found.unwrap();
     assert_eq!(px.base(), format!("http://127.0.0.1:{}", sim_port()));
-    let d = px.poll().await.unwrap();
+    let d = polled.unwrap().unwrap();
     assert_eq!(d.cluster.status, "OK");
     assert!(!d.volumes.is_empty());
+}
+
+async fn clean_up(c: &Client, ns: &str) {
+    let dp = DeleteParams::default();
+    let _ = Api::<Service>::namespaced(c.clone(), ns)
+        .delete("portworx-api", &dp)
+        .await;
+    let _ = Api::<Secret>::namespaced(c.clone(), ns)
+        .delete("px-user-token", &dp)
+        .await;
 }
 
 #[tokio::test]
@@ -116,7 +133,9 @@ async fn a_forbidden_secret_says_so_and_shows_no_token() {
     let ns = namespace(&c, "pxd").await;
     token_secret(&c, &ns).await;
     let viewer = client("SEXTANT_TEST_VIEWER_KUBECONFIG").await;
-    let e = find_token(&viewer, &[&ns], true).await.err().unwrap();
+    let e = find_token(&viewer, &[&ns], true).await;
+    clean_up(&c, &ns).await;
+    let e = e.err().unwrap();
     assert!(
         e.starts_with(&format!("cannot read Secret {ns}/px-user-token: forbidden")),
         "{e}"

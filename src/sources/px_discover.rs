@@ -264,6 +264,29 @@ mod tests {
         assert_eq!(endpoint(&svc(json!({}))), None);
     }
 
+    #[tokio::test]
+    async fn a_given_url_and_token_need_no_cluster() {
+        // A kubeconfig that does not exist would fail any connection attempt.
+        let find = Find {
+            kubeconfig: Some("/nonexistent/kubeconfig".into()),
+            ..Find::default()
+        };
+        let px = find
+            .client(Some("http://px:9021/"), Some(Secret::new("t")))
+            .await
+            .unwrap();
+        assert_eq!(px.base(), "http://px:9021");
+        // Without a cluster, a given URL is still tried, without a token.
+        assert!(find.client(Some("http://px:9021"), None).await.is_ok());
+        let e = find.client(None, None).await.err().unwrap();
+        assert!(
+            e.starts_with(
+                "no Portworx: cannot look for it in the cluster: kubeconfig /nonexistent/kubeconfig"
+            ),
+            "{e}"
+        );
+    }
+
     #[test]
     fn writes_prefer_the_admin_token_and_read_only_the_user_token() {
         assert_eq!(token_secrets(false), ["px-admin-token", "px-user-token"]);
