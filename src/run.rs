@@ -40,12 +40,19 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
         settings.prometheus.clone(),
         settings.prometheus_auth.clone(),
         settings.graphs == crate::config::default_graphs(),
-        settings.portworx.is_some(),
+        // Portworx may be found in the cluster later; rates for no volume cost little.
+        true,
         tx.clone(),
     );
-    let storage = sources::portworx::spawn(
+    let find = sources::px_discover::Find {
+        kubeconfig: settings.kubeconfig.clone(),
+        context: settings.context.clone(),
+        read_only: settings.read_only,
+    };
+    let (storage, px) = sources::portworx::spawn(
         settings.portworx.clone(),
         settings.portworx_token.clone(),
+        find,
         tx.clone(),
     );
     Handles {
@@ -58,11 +65,7 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
             path: settings.path.clone().unwrap_or_default(),
             app: settings.app.clone(),
         },
-        px: match (&settings.portworx, &settings.portworx_token) {
-            (None, _) => Err("no Portworx: pass --portworx URL".into()),
-            (_, Err(e)) => Err(e.clone()),
-            (Some(url), Ok(token)) => sources::portworx::PxClient::new(url, token.clone()),
-        },
+        px,
     }
 }
 
@@ -100,9 +103,6 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         state.metrics.link = Link::Off;
     }
     state.metrics.ascii = settings.ascii;
-    if settings.portworx.is_none() {
-        state.storage.link = Link::Off;
-    }
     let mut guard = Guard::enter()?;
     let handles = start_sources(&settings, &tx);
     let exec = Executor::new(handles, !settings.read_only, tx.clone());

@@ -44,7 +44,7 @@ fn handles() -> Handles {
         storage: Arc::new(Notify::new()),
         kubeconfig: None,
         gitops: Default::default(),
-        px: Err("no Portworx in this test".into()),
+        px: watch::channel(Err("no Portworx in this test".into())).1,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::engine::target::Target;
 use crate::engine::workload::Workload;
 use crate::exec::Writer;
 use crate::sources::portworx::PxClient;
+use crate::sources::px_discover;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -36,13 +37,23 @@ async fn connect(s: &Settings, json: bool) -> Result<Ctx, (String, u8)> {
     })
 }
 
-fn px(s: &Settings) -> Result<PxClient, (String, u8)> {
-    let url = s.portworx.as_deref().ok_or((
-        "no Portworx: pass --portworx URL (the SDK REST gateway)".to_string(),
-        ERROR,
-    ))?;
+/// The gateway client; what `--portworx` and the token leave out is looked up in the
+/// cluster (through `client` when connected already).
+async fn px(s: &Settings, client: Option<&kube::Client>) -> Result<PxClient, (String, u8)> {
     let token = s.portworx_token.clone().map_err(|e| (e, ERROR))?;
-    PxClient::new(url, token).map_err(|e| (e, ERROR))
+    let url = s.portworx.as_deref();
+    match client {
+        Some(c) => px_discover::discover(c, url, token, s.read_only, None).await,
+        None => {
+            let find = px_discover::Find {
+                kubeconfig: s.kubeconfig.clone(),
+                context: s.context.clone(),
+                read_only: s.read_only,
+            };
+            find.client(url, token).await
+        }
+    }
+    .map_err(|e| (e, ERROR))
 }
 
 /// The synced commit, for the snapshot's label; none when never synced.
@@ -89,7 +100,7 @@ pub async fn run(cmd: Cmd, s: &Settings, json: bool) -> Res {
             ..
         } => {
             let ctx = connect(s, json).await?;
-            let px = px(s)?;
+            let px = px(s, Some(&ctx.client)).await?;
             let opts = Options {
                 safety: !no_safety_snapshot,
                 timeout: Duration::from_secs(timeout),
@@ -102,7 +113,7 @@ pub async fn run(cmd: Cmd, s: &Settings, json: bool) -> Res {
 }
 
 async fn volumes(s: &Settings, json: bool) -> Res {
-    let px = px(s)?;
+    let px = px(s, None).await?;
     let (cluster, rows) = px.snapshot_state().await.map_err(|e| (e, ERROR))?;
     if json {
         let vols: Vec<_> = rows

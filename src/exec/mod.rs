@@ -35,8 +35,8 @@ pub struct Handles {
     pub storage: Arc<Notify>,
     pub kubeconfig: Option<PathBuf>,
     pub gitops: GitOps,
-    /// For restores; why not, when Portworx is not configured.
-    pub px: Result<crate::sources::portworx::PxClient, String>,
+    /// For restores: the client the Portworx poller found, or why none yet.
+    pub px: watch::Receiver<Result<crate::sources::portworx::PxClient, String>>,
 }
 
 /// The cluster connection of the moment: its client and its watchers, replaced
@@ -213,7 +213,7 @@ impl Executor {
                     return;
                 };
                 let (slot, g) = (self.cluster.clone(), self.handles.gitops.clone());
-                let px = self.handles.px.clone();
+                let px = self.handles.px.borrow().clone();
                 tokio::spawn(async move {
                     let what = intent.describe();
                     let work = async {

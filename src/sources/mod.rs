@@ -5,6 +5,7 @@ pub mod kube;
 pub mod objects;
 pub mod portworx;
 pub mod prometheus;
+pub mod px_discover;
 pub mod px_rates;
 pub mod px_wire;
 pub mod redact;

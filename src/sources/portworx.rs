@@ -1,6 +1,7 @@
 //! The Portworx source: the OpenStorage SDK REST gateway, polled every 5 s (it has no
 //! watch over REST). Wire rules: proto names, int64 as strings, zero values omitted.
 use super::kube::one_line;
+use super::px_discover::Find;
 pub use super::px_wire::{ClusterInfo, InspectAll, NodesReply, node_rows, volume_rows};
 use super::px_wire::{ClusterReply, ErrorBody, short};
 use crate::app::Msg;
@@ -10,10 +11,12 @@ use crate::config::Secret;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::sync::mpsc::Sender;
+use tokio::sync::{Notify, watch};
 
 const POLL: Duration = Duration::from_secs(5);
+/// How often to look again for a gateway that was not found.
+const RETRY: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct PxClient {
@@ -39,7 +42,7 @@ impl PxClient {
         &self.http
     }
 
-    pub(crate) fn base(&self) -> &str {
+    pub fn base(&self) -> &str {
         &self.base
     }
 
@@ -159,21 +162,45 @@ pub struct StorageData {
     pub volumes: Vec<VolumeRow>,
 }
 
-/// Starts the poller; `refresh` asks for a poll now.
+/// Starts the poller; `refresh` asks for a poll now. What is not configured (the URL,
+/// the token) is looked up in the cluster, again every 30 s or on refresh until found;
+/// the receiver holds the client found, or why none, for the executor's restores.
 pub fn spawn(
     url: Option<String>,
     token: Result<Option<Secret>, String>,
+    find: Find,
     tx: Sender<Msg>,
-) -> Arc<Notify> {
+) -> (Arc<Notify>, watch::Receiver<Result<PxClient, String>>) {
     let refresh = Arc::new(Notify::new());
     let wake = refresh.clone();
+    let (found_tx, found_rx) =
+        watch::channel(Err("Portworx: still looking for the gateway".into()));
     tokio::spawn(async move {
-        let Some(url) = url else { return };
-        let client = match token.and_then(|t| PxClient::new(&url, t)) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = tx.send(Msg::Storage(StorageEvent::Failed(e))).await;
-                return;
+        let client = loop {
+            let found = match &token {
+                Ok(t) => find.client(url.as_deref(), t.clone()).await,
+                Err(e) => Err(e.clone()),
+            };
+            let _ = found_tx.send(found.clone());
+            match found {
+                Ok(c) => break c,
+                Err(e) => {
+                    if tx
+                        .send(Msg::Storage(StorageEvent::Failed(e)))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    // An unreadable token file does not fix itself; a missing Service may.
+                    if token.is_err() {
+                        return;
+                    }
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep(RETRY) => {}
+                    }
+                }
             }
         };
         loop {
@@ -194,5 +221,5 @@ pub fn spawn(
             }
         }
     });
-    refresh
+    (refresh, found_rx)
 }
