@@ -129,10 +129,10 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         return;
     }
     if state.ops.open() {
-        if let Some(intent) = ops::key(state, key) {
-            if let Some(id) = run_write(state, intent, out) {
-                ops::started(state, id);
-            }
+        if let Some(intent) = ops::key(state, key)
+            && let Some(id) = run_write(state, intent, out)
+        {
+            ops::started(state, id);
         }
         return;
     }

@@ -144,11 +144,7 @@ async fn volumes(s: &Settings, json: bool) -> Res {
                 .as_ref()
                 .map(|(ns, p)| format!("{ns}/{p}"))
                 .unwrap_or_else(|| v.name.clone());
-            let pct = if v.size > 0 {
-                v.usage * 100 / v.size
-            } else {
-                0
-            };
+            let pct = (v.usage * 100).checked_div(v.size).unwrap_or(0);
             println!(
                 "{:<40} {:<20} {:>10} {:>4}% {:>2}/{:<2} {:<10} {:<10} {:>5}",
                 claim,

@@ -200,14 +200,14 @@ fn label<'a>(o: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The workload whose claims include `claim`: from the snapshot's labels, else by search.
 async fn owner(c: &Client, ns: &str, vs: &Value, claim: &str) -> Result<Workload, String> {
-    if let (Some(kind), Some(name)) = (label(vs, WORKLOAD_KIND_LABEL), label(vs, WORKLOAD_LABEL)) {
-        if let Some(kind) = WorkloadKind::parse(kind) {
-            return Ok(Workload {
-                kind,
-                namespace: ns.into(),
-                name: name.into(),
-            });
-        }
+    if let (Some(kind), Some(name)) = (label(vs, WORKLOAD_KIND_LABEL), label(vs, WORKLOAD_LABEL))
+        && let Some(kind) = WorkloadKind::parse(kind)
+    {
+        return Ok(Workload {
+            kind,
+            namespace: ns.into(),
+            name: name.into(),
+        });
     }
     let lp = ListParams::default();
     let sts = Api::<StatefulSet>::namespaced(c.clone(), ns)

@@ -308,11 +308,12 @@ pub async fn run(
             Ok(()) => {
                 rec.done.push(s);
                 rec.error = None;
-                if rec.done.contains(&Step::Remember) && s != Step::WaitReady {
-                    if let Err(e) = save(w, c, plan, &rec).await {
-                        rec.done.pop();
-                        return Err(fail(s, e, plan, &rec));
-                    }
+                if rec.done.contains(&Step::Remember)
+                    && s != Step::WaitReady
+                    && let Err(e) = save(w, c, plan, &rec).await
+                {
+                    rec.done.pop();
+                    return Err(fail(s, e, plan, &rec));
                 }
             }
             Err(e) => {
