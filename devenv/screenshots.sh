@@ -24,6 +24,8 @@ shot() { # NAME
   say "screenshots/$1.png"
 }
 keys() { tmux -L $sock send-keys -t shots "$@"; }
+# A snapshot of carts-db, so the storage details and the restore preview have one.
+"$bin" --config "$envdir/config.toml" snapshot shop/sts/carts-db --wait >/dev/null
 tmux -L $sock kill-server 2>/dev/null || true
 tmux -L $sock new-session -d -s shots -x $cols -y $rows \
   "COLORTERM=truecolor $bin --config $envdir/config.toml --log-file /tmp/sextant-shots.log"
@@ -35,7 +37,10 @@ keys '?'; shot help; keys Escape
 keys z; shot cluster; keys z
 keys k R; shot confirm-restart; keys n
 keys Tab Tab z; shot metrics; keys z
-keys Tab z; shot storage; keys z
+keys Tab z; shot storage
+keys Enter; shot storage-details
+keys r; shot restore-preview; keys Escape; sleep 0.3
+keys Escape; sleep 0.3; keys z
 # A key right behind Esc would read as Alt+key: pause after each Esc.
 keys Tab Tab z j Enter; shot git-diff; keys Escape; sleep 0.3; keys z
 keys s; shot sync-preview; keys Escape; sleep 0.3
