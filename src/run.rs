@@ -69,13 +69,14 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
     }
 }
 
-/// Sends the wall clock once a minute, on the minute, so ages stay right without
-/// redrawing every second.
-fn spawn_clock(tx: mpsc::Sender<Msg>) {
+/// Sends the wall clock every `period` seconds, on the boundary, so ages stay right
+/// without redrawing every second: a minute interactively, 10 s on a wall display,
+/// where the time since each source answered must be current.
+fn spawn_clock(tx: mpsc::Sender<Msg>, period: i64) {
     tokio::spawn(async move {
         loop {
             let now = chrono::Utc::now().timestamp();
-            tokio::time::sleep(Duration::from_secs((60 - now % 60) as u64)).await;
+            tokio::time::sleep(Duration::from_secs((period - now % period) as u64)).await;
             if tx
                 .send(Msg::Tick(chrono::Utc::now().timestamp()))
                 .await
@@ -103,6 +104,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         state.metrics.link = Link::Off;
     }
     state.metrics.ascii = settings.ascii;
+    state.watch.on = settings.watch;
     let mut guard = Guard::enter()?;
     let handles = start_sources(&settings, &tx);
     let exec = Executor::new(handles, !settings.read_only, tx.clone());
@@ -110,7 +112,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         context: settings.context.clone(),
         scope: settings.scope.clone(),
     });
-    spawn_clock(tx.clone());
+    spawn_clock(tx.clone(), if settings.watch { 10 } else { 60 });
     let size = guard.terminal.size()?;
     for cmd in update(&mut state, &keymap, Msg::Resize(size.width, size.height)) {
         exec.run(cmd);

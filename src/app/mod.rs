@@ -12,6 +12,7 @@ pub mod storage;
 pub mod sync;
 pub mod tree;
 pub mod update;
+pub mod watch;
 
 pub use msg::{Command, Msg};
 pub use state::State;

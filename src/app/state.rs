@@ -339,6 +339,8 @@ pub struct State {
     pub sync: super::sync::SyncState,
     /// The snapshot and restore dialogs.
     pub ops: super::ops::OpsState,
+    /// Watch mode's layout and what it tracks.
+    pub watch: super::watch::WatchState,
     pub confirm: Option<Confirm>,
     pub input: Option<Input>,
     /// Commands under way: id → what they do.
@@ -374,6 +376,7 @@ impl State {
             storage: StorageState::default(),
             sync: Default::default(),
             ops: Default::default(),
+            watch: Default::default(),
             confirm: None,
             input: None,
             pending: BTreeMap::new(),

@@ -17,6 +17,7 @@ pub const PAGE: usize = 200;
 pub(super) const PAGE_STEP: usize = 10;
 
 pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
+    stamp(state, &msg);
     let mut out = Vec::new();
     match msg {
         Msg::Key(key) => {
@@ -32,6 +33,7 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
         Msg::Tick(now) => {
             state.now = now;
             state.dirty = true;
+            rotate(state, &mut out);
             // Kinds the tree does not watch (StorageClass, CRDs) can drift too.
             if state.git.repo.is_some() {
                 out.push(Command::CheckDrift);
@@ -666,4 +668,37 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
         // Handled in `update`, which can ask for the panel again.
         MetricsEvent::Extra(_) => {}
     }
+}
+
+/// Watch mode: when each source last answered, and the cluster link.
+fn stamp(state: &mut State, msg: &Msg) {
+    use super::watch::Source;
+    let now = state.now;
+    let w = &mut state.watch;
+    match msg {
+        Msg::Cluster(ClusterEvent::ConfigFailed(e)) => w.kube_link = Link::Down(e.clone()),
+        Msg::Cluster(ClusterEvent::WatchFailed(_, e)) => w.kube_link = Link::Down(e.clone()),
+        Msg::Cluster(ClusterEvent::Detail { .. }) => {}
+        Msg::Cluster(_) => {
+            w.kube_link = Link::Up;
+            w.answered(Source::Kube, now);
+        }
+        Msg::Git(super::msg::GitEvent::Failed(_)) => {}
+        Msg::Git(_) => w.answered(Source::Git, now),
+        Msg::Metrics(MetricsEvent::Data { .. }) => w.answered(Source::Prometheus, now),
+        Msg::Storage(super::msg::StorageEvent::Data { .. }) => w.answered(Source::Portworx, now),
+        _ => {}
+    }
+}
+
+/// Watch mode: the next graph every ROTATE_EVERY seconds, so a wall shows them all.
+fn rotate(state: &mut State, out: &mut Vec<Command>) {
+    let w = &mut state.watch;
+    let n = state.metrics.graphs.len();
+    if !w.on || n < 2 || state.now - w.rotated < super::watch::ROTATE_EVERY {
+        return;
+    }
+    w.rotated = state.now;
+    state.metrics.current = (state.metrics.current + 1) % n;
+    metrics::show(state, out);
 }

@@ -14,6 +14,7 @@ mod storage;
 mod storage_details;
 mod sync;
 pub mod theme;
+mod watch;
 
 use crate::app::State;
 use crate::app::cluster::Health;
@@ -27,6 +28,9 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 use theme::Theme;
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
+    if s.watch.on {
+        return watch::draw(f, s, theme);
+    }
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
     if s.zoom {
         pane(f, s, theme, s.focus, main);
@@ -130,3 +134,5 @@ fn link_notice(
 mod storage_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watch_tests;

@@ -1,0 +1,72 @@
+//! Watch mode drawn: the freshness line, the tiles and their colours, small screens.
+use super::tests::{Screen, find, screen_text};
+use crate::app::msg::{Msg, SyncEvent};
+use crate::app::sync::{Drift, Mark};
+
+fn watching() -> Screen {
+    let mut s = Screen::new(true);
+    s.everything();
+    s.state.watch.on = true;
+    s.state.now += 5;
+    s
+}
+
+#[test]
+fn the_wall_shows_tiles_sources_and_the_graph() {
+    let mut s = watching();
+    s.send([Msg::Sync(SyncEvent::Drift(Ok(vec![Drift {
+        kind: "Deployment".into(),
+        namespace: "shop".into(),
+        name: "web".into(),
+        mark: Mark::Drifted,
+        changes: Vec::new(),
+    }])))]);
+    let b = s.draw_at(160, 45);
+    let text = screen_text(&b);
+    if std::env::var("SHOW").is_ok() {
+        eprintln!("{text}");
+    }
+    for want in [
+        "sextant watch · kind-sextant",
+        "kube",
+        "live, changed just now",
+        "prom",
+        "px",
+        "SYNC",
+        "! DRIFT",
+        "1 object",
+        "Deployment web",
+        "WORKLOADS",
+        "VOLUMES",
+        "SNAPSHOTS",
+        "Latest warnings",
+    ] {
+        assert!(text.contains(want), "{want:?} on the wall:\n{text}");
+    }
+    // A drifted app is a warning, in the warning colour.
+    let at = find(&b, "! DRIFT");
+    assert_eq!(b[at].style().fg, s.style("status.warn").fg);
+}
+
+#[test]
+fn a_source_that_stopped_answering_is_called_stale() {
+    let mut s = watching();
+    s.state.now += 600;
+    let text = screen_text(&s.draw_at(160, 45));
+    assert!(text.contains("stale: 10m ago"), "{text}");
+}
+
+#[test]
+fn small_walls_stack_the_tiles_and_do_not_panic() {
+    let s = watching();
+    for (w, h) in [(80, 24), (60, 20), (20, 5), (1, 1)] {
+        let b = s.draw_at(w, h);
+        if w >= 60 {
+            let text = screen_text(&b);
+            assert!(
+                text.contains("SYNC") && text.contains("SNAPSHOTS"),
+                "{w}x{h}:\n{text}"
+            );
+        }
+    }
+}
