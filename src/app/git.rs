@@ -90,7 +90,7 @@ pub(super) fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
 
 /// The git pane's width and height, as ui::draw lays it out.
 fn pane_size(state: &State) -> (u16, u16) {
-    let zoomed = state.zoom && state.focus == super::state::Pane::Git;
+    let zoomed = state.zoomed() && state.focus == super::state::Pane::Git;
     git_pane_size(state.cols, state.rows, zoomed)
 }
 

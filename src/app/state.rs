@@ -67,6 +67,11 @@ pub struct DiffView {
     pub top: usize,
 }
 
+/// Below this size the four panes collapse to tabs: one pane at a time, full size.
+pub fn tabbed(cols: u16, rows: u16) -> bool {
+    cols < 80 || rows < 24
+}
+
 /// Side by side needs room for two readable halves.
 pub const SPLIT_MIN_WIDTH: u16 = 160;
 
@@ -384,6 +389,11 @@ impl State {
             flash: None,
             dirty: true,
         }
+    }
+
+    /// Whether the focused pane fills the screen: zoomed, or the terminal is small.
+    pub fn zoomed(&self) -> bool {
+        self.zoom || tabbed(self.cols, self.rows)
     }
 
     /// Every pane has its first data or its error: the first complete frame.

@@ -95,7 +95,7 @@ pub fn graph_width(cols: u16, zoomed: bool) -> u16 {
 }
 
 fn graph_for_size(state: &mut State, cols: u16, out: &mut Vec<Command>) {
-    let width = graph_width(cols, state.zoom && state.focus == Pane::Metrics);
+    let width = graph_width(cols, state.zoomed() && state.focus == Pane::Metrics);
     // Only a real change of width asks for new data: the step follows the width.
     if width != state.metrics.width && !state.metrics.graphs.is_empty() {
         state.metrics.width = width;

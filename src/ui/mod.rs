@@ -19,7 +19,7 @@ mod watch;
 use crate::app::State;
 use crate::app::cluster::Health;
 use crate::app::keymap::Keymap;
-use crate::app::state::{Link, Pane};
+use crate::app::state::{Link, Pane, tabbed};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -32,7 +32,12 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
         return watch::draw(f, s, theme);
     }
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
-    if s.zoom {
+    if tabbed(f.area().width, f.area().height) {
+        let [tabs, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(main);
+        f.render_widget(Paragraph::new(tab_bar(s, theme)), tabs);
+        pane(f, s, theme, s.focus, rest);
+    } else if s.zoom {
         pane(f, s, theme, s.focus, main);
     } else {
         let [top, bottom] =
@@ -87,6 +92,21 @@ fn pane(f: &mut Frame, s: &State, theme: &Theme, p: Pane, area: Rect) {
         Pane::Metrics => metrics::draw(f, s, theme, block, area),
         Pane::Storage => storage::draw(f, s, theme, block, area),
     }
+}
+
+/// The tabs of a small terminal: the focused pane highlighted; Tab moves.
+fn tab_bar(s: &State, theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for p in Pane::ALL {
+        let style = if p == s.focus {
+            "selection"
+        } else {
+            "text.dim"
+        };
+        spans.push(Span::styled(format!(" {} ", p.title()), theme.style(style)));
+    }
+    spans.push(Span::styled(" Tab: next", theme.style("text.dim")));
+    Line::from(spans)
 }
 
 pub fn health_style(theme: &Theme, h: Health) -> Style {

@@ -118,7 +118,7 @@ fn a_narrow_pane_keeps_claim_state_and_usage() {
     let (_, row) = find(&b, "shop/data-db-2");
     assert!(find_in_row(&b, row, "78%").is_some() && find_in_row(&b, row, "1/2").is_some());
     // A short pane puts every node on one line.
-    let b = s.draw_at(160, 20);
+    let b = s.draw_at(160, 10);
     let t = screen_text(&b);
     assert!(
         t.contains("nodes worker-1 ok 9% · worker-2 ok 9%"),
@@ -306,7 +306,7 @@ fn the_filter_is_typed_in_the_status_bar_and_named_under_the_table() {
 fn details_in_a_short_pane_keep_the_snapshots_in_view() {
     let mut s = Screen::new(false);
     s.everything().send([snapshot_rows()]).keys("\t\t\tj\n");
-    let b = s.draw_at(160, 24);
+    let b = s.draw_at(160, 10);
     let t = screen_text(&b);
     for want in [
         "State       up · attached on worker-1",

@@ -965,10 +965,11 @@ fn date_and_author_stay_visible_in_narrow_git_panes() {
     for w in [30, 44, 60, 120] {
         let b = s.draw_at(w, 20);
         let text = text(&b);
-        // Zoomed: the border, the header, the working tree, then the commits.
+        // 20 rows are tabbed: the tabs, the border, the header, the working tree,
+        // then the commits.
         for (i, c) in commits().into_iter().enumerate() {
             let day = super::format::local(c.time, "%m-%d");
-            let y = 3 + i as u16;
+            let y = 4 + i as u16;
             let row: String = (0..w).map(|x| b[(x, y)].symbol()).collect();
             assert!(row.contains(&day), "{w} wide: no date in {row:?}\n{text}");
             assert!(

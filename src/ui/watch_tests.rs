@@ -70,3 +70,33 @@ fn small_walls_stack_the_tiles_and_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn a_60x20_terminal_shows_one_pane_with_tabs_and_tab_moves() {
+    let mut s = Screen::new(false);
+    s.everything();
+    let b = s.draw_at(60, 20);
+    let text = screen_text(&b);
+    assert!(text.contains(" Cluster  Git  Metrics  Storage "), "{text}");
+    assert!(text.contains("Cluster kind-sextant"), "{text}");
+    assert!(
+        !text.contains("Git shop-deploy"),
+        "one pane at a time:\n{text}"
+    );
+    assert_eq!(b[(1, 0)].symbol(), "C");
+    assert_eq!(
+        b[(1, 0)].style().bg,
+        s.style("selection").bg,
+        "the focused tab"
+    );
+    s.keys("\t");
+    let text = screen_text(&s.draw_at(60, 20));
+    assert!(text.contains("Git shop-deploy"), "{text}");
+    // 80x24 still has room for the four panes.
+    let text = screen_text(&s.draw_at(80, 24));
+    assert!(
+        text.contains("Cluster kind-sextant") && text.contains("Storage"),
+        "{text}"
+    );
+    assert!(!text.contains("Tab: next"), "{text}");
+}
