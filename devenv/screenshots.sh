@@ -45,3 +45,10 @@ keys Escape; sleep 0.3; keys z
 keys Tab Tab z j Enter; shot git-diff; keys Escape; sleep 0.3; keys z
 keys s; shot sync-preview; keys Escape; sleep 0.3
 keys q
+# Watch mode, as a wall display shows it.
+tmux -L $sock kill-server 2>/dev/null || true
+tmux -L $sock new-session -d -s shots -x $cols -y $rows \
+  "COLORTERM=truecolor $bin --config $envdir/config.toml --watch --log-file /tmp/sextant-shots.log"
+sleep 4
+shot watch
+keys q

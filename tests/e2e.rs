@@ -592,3 +592,49 @@ fn snapshot_then_restore_from_the_keyboard() {
     t.keys(&["q"]);
     t.wait(&["SEXTANT_EXIT=0"], 10);
 }
+
+/// `--watch` on a wall: the tiles, and every write key of the keymap (taken from the
+/// keymap itself, so a new binding is covered) changes nothing.
+#[test]
+fn watch_mode_shows_tiles_and_ignores_every_write_key() {
+    use crossterm::event::KeyCode;
+    use sextant::app::keymap::Keymap;
+    let restarted = || {
+        kubectl(&[
+            "-n",
+            "shop",
+            "get",
+            "sts",
+            "carts-db",
+            "-o",
+            "jsonpath={.spec.template.metadata.annotations}{.spec.replicas}",
+        ])
+    };
+    let before = restarted();
+    let t = Tmux::start(&["--config", &config(), "--watch"], 160, 45);
+    t.wait(&["sextant watch", "SYNC", "WORKLOADS", "VOLUMES", "SNAPSHOTS", "kube"], 30);
+    let keys: Vec<String> = Keymap::default()
+        .bindings
+        .iter()
+        .filter(|b| b.writes)
+        .flat_map(|b| b.keys.clone())
+        .filter_map(|k| match k {
+            KeyCode::Char(c) => Some(c.to_string()),
+            KeyCode::Enter => Some("Enter".into()),
+            _ => None,
+        })
+        .collect();
+    assert!(keys.len() >= 6, "the write keys: {keys:?}");
+    for k in &keys {
+        t.keys(&[k.as_str()]);
+        // And a yes, in case a dialog opened.
+        t.keys(&["y", "Enter"]);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let s = t.screen();
+    assert!(s.contains("sextant watch"), "still the wall:\n{s}");
+    assert!(!s.contains("Confirm") && !s.contains("Sync "), "no dialog:\n{s}");
+    assert_eq!(restarted(), before, "nothing changed in the cluster");
+    t.keys(&["q"]);
+    t.wait(&["SEXTANT_EXIT=0"], 10);
+}
