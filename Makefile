@@ -5,12 +5,13 @@ CACHE ?= $(HOME)/.cache/sextant
 export SEXTANT_CACHE := $(CACHE)
 APT_PACKAGES := etcd-server prometheus tmux git openssl curl pkg-config libssl-dev ca-certificates
 
-.PHONY: help deps kube build build-testenv env-up env-down demo test bench bench-quick screenshots clean
+.PHONY: help deps kube build build-testenv env-up env-down demo test bench bench-quick soak screenshots clean
 
 help:
 	@echo "make demo       set up everything and open sextant on the demo environment"
 	@echo "make test       start the environment, run all tests, stop it"
 	@echo "make bench      first frame, memory, idle cost: demo and 10,000 pods (bench-quick: demo only)"
+	@echo "make soak       one hour of watch mode with a churning workload: RSS start and end"
 	@echo "make env-up     start the local environment (make env-down stops it)"
 
 # System packages, once per machine. kubectl and cargo come with the machine.
@@ -56,6 +57,10 @@ bench: kube build build-testenv
 	@devenv/bench-git.sh
 	@cargo bench --bench chart
 	@cargo bench --bench storage
+	@devenv/bench-terminal.sh
+
+soak: kube build build-testenv
+	@devenv/soak.sh
 
 bench-quick: kube build build-testenv
 	@devenv/bench.sh
