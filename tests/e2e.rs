@@ -463,11 +463,18 @@ fn sync_from_the_preview_then_drift_appears_and_read_only_refuses_to_sync() {
         ],
         20,
     );
+    // Cancelled: the preview closes and nothing is applied.
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!t.screen().contains(" y apply "), "{}", t.screen());
     assert_eq!(
         kubectl(&["get", "namespace", "--ignore-not-found", ns]),
         "",
-        "nothing is applied before y"
+        "nothing is applied when cancelled"
     );
+    // Asked again, then confirmed.
+    t.keys(&["s"]);
+    t.wait(&[&format!("Sync {short} → demo"), " y apply "], 20);
     t.keys(&["y"]);
     t.wait(
         &[
