@@ -123,6 +123,8 @@ start node-agent "$testbin/node-agent" --kubeconfig "$pki/agent.kubeconfig" \
   --nodes node-1,node-2,node-3
 wait_for "three Ready nodes" 60 bash -c '[ "$(kubectl get nodes --no-headers 2>/dev/null | grep -c " Ready")" = 3 ]'
 wait_for "the default service account" 60 kubectl -n default get serviceaccount default
+say "Stork's snapshot CRDs (the node agent plays Stork)"
+kubectl apply -f "$root/devenv/stork-crds.yaml" >/dev/null
 
 say "demo GitOps repository"
 "$root/devenv/demo-repo.sh" "$envdir/remote.git" "$envdir/shop-gitops" >"$envdir/logs/demo-repo.log"

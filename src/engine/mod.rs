@@ -10,6 +10,7 @@ pub mod restore;
 pub mod restore_run;
 pub mod rollout;
 pub mod snapshot;
+pub mod stork;
 pub mod sync;
 pub mod target;
 pub mod workload;

@@ -258,6 +258,29 @@ fn mounts(spec: Option<&k8s_openapi::api::core::v1::PodSpec>, claim: &str) -> bo
         .any(|p| p.claim_name == claim)
 }
 
+/// The PV and the Portworx volume id of a bound claim.
+async fn volume_of(c: &Client, ns: &str, claim: &str) -> Result<(String, String), String> {
+    let pvc = Api::<PersistentVolumeClaim>::namespaced(c.clone(), ns)
+        .get(claim)
+        .await
+        .map_err(|e| format!("claim {claim}: {}", kube_error(e)))?;
+    let pv_name = pvc
+        .spec
+        .and_then(|s| s.volume_name)
+        .ok_or_else(|| format!("claim {claim} is not bound"))?;
+    let pv = Api::<PersistentVolume>::all(c.clone())
+        .get(&pv_name)
+        .await
+        .map_err(|e| format!("volume {pv_name}: {}", kube_error(e)))?;
+    let volume = pv
+        .spec
+        .and_then(|s| s.csi)
+        .filter(|c| c.driver == PX_DRIVER)
+        .map(|c| c.volume_handle)
+        .ok_or_else(|| format!("{pv_name} is not a {PX_DRIVER} volume"))?;
+    Ok((pv_name, volume))
+}
+
 /// The claim, PV, volume and Portworx snapshot behind one VolumeSnapshot.
 async fn item(c: &Client, ns: &str, vs: &Value) -> Result<Item, String> {
     let name = vs["metadata"]["name"].as_str().unwrap_or_default();
@@ -285,24 +308,7 @@ async fn item(c: &Client, ns: &str, vs: &Value) -> Result<Item, String> {
             "snapshot {name} was not taken by {PX_DRIVER}; sextant restores Portworx volumes only"
         ));
     }
-    let pvc = Api::<PersistentVolumeClaim>::namespaced(c.clone(), ns)
-        .get(claim)
-        .await
-        .map_err(|e| format!("claim {claim}: {}", kube_error(e)))?;
-    let pv_name = pvc
-        .spec
-        .and_then(|s| s.volume_name)
-        .ok_or_else(|| format!("claim {claim} is not bound"))?;
-    let pv = Api::<PersistentVolume>::all(c.clone())
-        .get(&pv_name)
-        .await
-        .map_err(|e| format!("volume {pv_name}: {}", kube_error(e)))?;
-    let volume = pv
-        .spec
-        .and_then(|s| s.csi)
-        .filter(|c| c.driver == PX_DRIVER)
-        .map(|c| c.volume_handle)
-        .ok_or_else(|| format!("{pv_name} is not a {PX_DRIVER} volume"))?;
+    let (pv_name, volume) = volume_of(c, ns, claim).await?;
     Ok(Item {
         claim: claim.into(),
         snapshot: name.into(),
@@ -312,15 +318,19 @@ async fn item(c: &Client, ns: &str, vs: &Value) -> Result<Item, String> {
     })
 }
 
-/// Reads what restoring `snapshot` (`[namespace/]name`) would do. Nothing is written.
-pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, String> {
-    let (ns, name) = split_name(snapshot, namespace);
-    let api = snapshot_api(c, ns);
-    let vs = api
-        .get(name)
-        .await
-        .map_err(|e| format!("snapshot {ns}/{name}: {}", kube_error(e)))?;
-    let vs = serde_json::to_value(vs).unwrap_or_default();
+/// What a snapshot (or a Stork group) restores: read before the common checks.
+struct Source {
+    /// The object whose labels and time describe it.
+    obj: Value,
+    workload: Workload,
+    set: Option<String>,
+    items: Vec<Item>,
+    taken: String,
+}
+
+/// A CSI VolumeSnapshot and the rest of its set.
+async fn csi_source(c: &Client, ns: &str, vs: Value) -> Result<Source, String> {
+    let name = vs["metadata"]["name"].as_str().unwrap_or_default().to_string();
     let claim = vs["spec"]["source"]["persistentVolumeClaimName"]
         .as_str()
         .ok_or_else(|| format!("snapshot {name} was not taken of a claim"))?;
@@ -329,7 +339,7 @@ pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, S
     let members = match &set {
         Some(s) => {
             let lp = ListParams::default().labels(&format!("{SET_LABEL}={s}"));
-            let list = api.list(&lp).await.map_err(kube_error)?;
+            let list = snapshot_api(c, ns).list(&lp).await.map_err(kube_error)?;
             list.items
                 .into_iter()
                 .map(|o| serde_json::to_value(o).unwrap_or_default())
@@ -341,6 +351,74 @@ pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, S
     for m in &members {
         items.push(item(c, ns, m).await?);
     }
+    let taken = vs["status"]["creationTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok(Source {
+        obj: vs,
+        workload,
+        set,
+        items,
+        taken,
+    })
+}
+
+/// A finished Stork GroupVolumeSnapshot: every claim it took.
+async fn group_source(c: &Client, ns: &str, name: &str) -> Result<Option<Source>, String> {
+    let Some((g, members)) = super::stork::read(c, ns, name).await? else {
+        return Ok(None);
+    };
+    let first = members
+        .first()
+        .map(|m| m.0.clone())
+        .ok_or_else(|| format!("the group snapshot {name} holds no claims"))?;
+    let workload = owner(c, ns, &g, &first).await?;
+    let mut items = Vec::new();
+    for (claim, px) in members {
+        let (pv, volume) = volume_of(c, ns, &claim).await?;
+        items.push(Item {
+            snapshot: name.to_string(),
+            claim,
+            pv,
+            volume,
+            px_snapshot: px,
+        });
+    }
+    let taken = g["metadata"]["creationTimestamp"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok(Some(Source {
+        obj: g,
+        workload,
+        set: Some(name.to_string()),
+        items,
+        taken,
+    }))
+}
+
+/// Reads what restoring `snapshot` (`[namespace/]name`, a CSI VolumeSnapshot or a
+/// Stork GroupVolumeSnapshot) would do. Nothing is written.
+pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, String> {
+    let (ns, name) = split_name(snapshot, namespace);
+    let vs = snapshot_api(c, ns)
+        .get_opt(name)
+        .await
+        .map_err(|e| format!("snapshot {ns}/{name}: {}", kube_error(e)))?;
+    let src = match vs {
+        Some(vs) => csi_source(c, ns, serde_json::to_value(vs).unwrap_or_default()).await?,
+        None => group_source(c, ns, name).await?.ok_or_else(|| {
+            format!("no VolumeSnapshot or Stork GroupVolumeSnapshot {ns}/{name}")
+        })?,
+    };
+    let Source {
+        obj,
+        workload,
+        set,
+        mut items,
+        taken,
+    } = src;
     items.sort_by(|a, b| a.claim.cmp(&b.claim));
     let claims = workload.claims(c).await?;
     let untouched = claims
@@ -367,11 +445,8 @@ pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, S
     Ok(Plan {
         pods: workload.pods(c).await?,
         snapshot: format!("{ns}/{name}"),
-        taken: vs["status"]["creationTime"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        commit: label(&vs, COMMIT_LABEL).map(String::from),
+        taken,
+        commit: label(&obj, COMMIT_LABEL).map(String::from),
         workload,
         set,
         items,

@@ -50,7 +50,8 @@ pub(crate) fn kube_error(e: kube::Error) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Consistency {
-    /// Each claim on its own while the workload runs (crash-consistent per volume).
+    /// While the workload runs: one Stork group when Stork is installed, else each
+    /// claim on its own (crash-consistent per volume).
     Each,
     /// Scale the workload to zero, snapshot, scale back.
     ScaleDown,
@@ -168,7 +169,6 @@ pub async fn take(
     if claims.is_empty() {
         return Err(format!("{wl} has no PersistentVolumeClaims to snapshot"));
     }
-    let class = px_class(client).await?;
     // Two sets taken in one second must not share a set label.
     let now = chrono::Utc::now();
     let stamp = format!(
@@ -177,6 +177,15 @@ pub async fn take(
         now.timestamp_subsec_nanos() % 0x10000
     );
     let set = label_safe(&wl.name, &format!("-{stamp}"));
+    // Several claims, one point in time, without stopping: Stork's group, if served.
+    if claims.len() > 1
+        && req.consistency == Consistency::Each
+        && super::stork::served(client).await
+    {
+        let like = manifest(req, "", &claims[0], &set, &stamp);
+        return super::stork::take(w, client, &like, &claims, &set, req.timeout, progress).await;
+    }
+    let class = px_class(client).await?;
     let scaled = match req.consistency {
         Consistency::ScaleDown if claims.len() > 1 => {
             let replicas = wl.replicas(client).await?;

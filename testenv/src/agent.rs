@@ -109,7 +109,8 @@ impl Agent {
             self.pods(),
             self.claims(),
             self.released_volumes(),
-            self.snapshots()
+            self.snapshots(),
+            self.groups()
         )?;
         Ok(())
     }

@@ -3,3 +3,4 @@
 pub mod agent;
 pub mod px;
 pub mod snapshotter;
+pub mod stork;

@@ -252,28 +252,7 @@ impl Agent {
         let ns = vs.namespace().unwrap_or_default();
         let uid = vs.uid().context("volumesnapshot without uid")?;
         let (class, policy) = self.class_of(vs).await?;
-        let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), &ns);
-        let pvc = pvcs
-            .get_opt(claim)
-            .await?
-            .with_context(|| format!("PersistentVolumeClaim {ns}/{claim} not found"))?;
-        let pv_name = pvc
-            .spec
-            .as_ref()
-            .and_then(|s| s.volume_name.clone())
-            .filter(|_| pvc.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound"))
-            .with_context(|| format!("PersistentVolumeClaim {ns}/{claim} is not bound yet"))?;
-        let pvs: Api<PersistentVolume> = Api::all(self.client.clone());
-        let pv = pvs
-            .get_opt(&pv_name)
-            .await?
-            .with_context(|| format!("PersistentVolume {pv_name} not found"))?;
-        let handle = pv
-            .spec
-            .and_then(|s| s.csi)
-            .filter(|c| c.driver == PX_DRIVER)
-            .map(|c| c.volume_handle)
-            .with_context(|| format!("PersistentVolume {pv_name} is not a {PX_DRIVER} volume"))?;
+        let (_, handle) = self.px_volume(&ns, claim).await?;
 
         let px_name = format!("snapshot-{uid}");
         let snap_id = match self.px.find(&px_name).await? {
@@ -322,6 +301,33 @@ impl Agent {
             .with_context(|| format!("updating the status of {content_name}"))?;
         tracing::info!(snapshot = %format!("{ns}/{}", vs.name_any()), px = %taken.handle, "snapshot ready");
         Ok(ready_status(&content_name, &taken))
+    }
+
+    /// The PV and the Portworx volume id behind a bound claim.
+    pub(crate) async fn px_volume(&self, ns: &str, claim: &str) -> anyhow::Result<(String, String)> {
+        let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), ns);
+        let pvc = pvcs
+            .get_opt(claim)
+            .await?
+            .with_context(|| format!("PersistentVolumeClaim {ns}/{claim} not found"))?;
+        let pv_name = pvc
+            .spec
+            .as_ref()
+            .and_then(|s| s.volume_name.clone())
+            .filter(|_| pvc.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound"))
+            .with_context(|| format!("PersistentVolumeClaim {ns}/{claim} is not bound yet"))?;
+        let pvs: Api<PersistentVolume> = Api::all(self.client.clone());
+        let pv = pvs
+            .get_opt(&pv_name)
+            .await?
+            .with_context(|| format!("PersistentVolume {pv_name} not found"))?;
+        let handle = pv
+            .spec
+            .and_then(|s| s.csi)
+            .filter(|c| c.driver == PX_DRIVER)
+            .map(|c| c.volume_handle)
+            .with_context(|| format!("PersistentVolume {pv_name} is not a {PX_DRIVER} volume"))?;
+        Ok((pv_name, handle))
     }
 
     /// The snapshot's class name and deletion policy (Delete without a class).
