@@ -619,7 +619,17 @@ fn watch_mode_shows_tiles_and_ignores_every_write_key() {
     };
     let before = restarted();
     let t = Tmux::start(&["--config", &config(), "--watch"], 160, 45);
-    t.wait(&["sextant watch", "SYNC", "WORKLOADS", "VOLUMES", "SNAPSHOTS", "kube"], 30);
+    t.wait(
+        &[
+            "sextant watch",
+            "SYNC",
+            "WORKLOADS",
+            "VOLUMES",
+            "SNAPSHOTS",
+            "kube",
+        ],
+        30,
+    );
     let keys: Vec<String> = Keymap::default()
         .bindings
         .iter()
@@ -640,7 +650,10 @@ fn watch_mode_shows_tiles_and_ignores_every_write_key() {
     std::thread::sleep(Duration::from_secs(2));
     let s = t.screen();
     assert!(s.contains("sextant watch"), "still the wall:\n{s}");
-    assert!(!s.contains("Confirm") && !s.contains("Sync "), "no dialog:\n{s}");
+    assert!(
+        !s.contains("Confirm") && !s.contains("Sync "),
+        "no dialog:\n{s}"
+    );
     assert_eq!(restarted(), before, "nothing changed in the cluster");
     t.keys(&["q"]);
     t.wait(&["SEXTANT_EXIT=0"], 10);

@@ -182,20 +182,6 @@ fn opts(secs: u64) -> Options {
     }
 }
 
-/// The Portworx snapshot behind a CSI VolumeSnapshot.
-async fn px_snapshot(c: &Client, ns: &str, name: &str) -> String {
-    let vs = snapshot::snapshot_api(c, ns).get(name).await.unwrap();
-    let content = vs.data["status"]["boundVolumeSnapshotContentName"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let content = snapshot::content_api(c).get(&content).await.unwrap();
-    content.data["status"]["snapshotHandle"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn a_restore_brings_back_the_snapshot_bytes_on_its_claims_only() {
     let c = client().await;
@@ -242,22 +228,12 @@ async fn a_restore_brings_back_the_snapshot_bytes_on_its_claims_only() {
             .is_none(),
         "the record is gone"
     );
-    // The safety set holds what was there before the restore.
+    // The safety set (a Stork group here: two claims) holds what was there before.
     let safety = done.safety.expect("a safety snapshot");
-    let lp = kube::api::ListParams::default().labels(&format!("{}={safety}", snapshot::SET_LABEL));
-    let list = snapshot::snapshot_api(&c, &ns).list(&lp).await.unwrap();
-    assert_eq!(list.items.len(), 2);
-    for vs in list.items {
-        let claim = vs.data["spec"]["source"]["persistentVolumeClaimName"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        assert_eq!(
-            vs.metadata.labels.as_ref().unwrap()[snapshot::REASON_LABEL],
-            "pre-restore"
-        );
-        let handle = px_snapshot(&c, &ns, vs.metadata.name.as_ref().unwrap()).await;
-        assert_eq!(data(&handle).await, format!("v2 {claim}"));
+    let back = restore::plan(&c, &ns, &safety).await.unwrap();
+    assert_eq!(back.items.len(), 2, "{back:?}");
+    for i in &back.items {
+        assert_eq!(data(&i.px_snapshot).await, format!("v2 {}", i.claim));
     }
 }
 
@@ -554,4 +530,58 @@ async fn a_sync_that_changes_a_statefulset_snapshots_it_first() {
     sync(&["--no-snapshot"]);
     assert_eq!(pre_sync().await.len(), 1, "--no-snapshot takes none");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// With Stork installed (the node agent plays it), several claims are taken as one
+/// GroupVolumeSnapshot while the workload runs, and the group restores them all.
+#[tokio::test]
+async fn a_stork_group_takes_every_claim_at_once_and_restores_them() {
+    let c = client().await;
+    let ns = namespace(&c, "restore-stork").await;
+    let db = database(&c, &ns, "db", 2).await;
+    for (claim, vol) in &db {
+        put_data(vol, &format!("v1 {claim}")).await;
+    }
+    let req = Request {
+        workload: workload(&ns, "db"),
+        commit: None,
+        reason: "manual",
+        consistency: Consistency::Auto,
+        wait: true,
+        timeout: Duration::from_secs(60),
+    };
+    let w = Writer::grant(true).unwrap();
+    let set = snapshot::take(&w, &c, &req, &|_| {}).await.unwrap();
+    assert_eq!(set.snapshots.len(), 2, "{set:?}");
+    assert_eq!(replicas(&c, &ns, "db").await, 2, "taken without stopping");
+    let gvk = kube::api::GroupVersionKind::gvk(
+        "stork.libopenstorage.org",
+        "v1alpha1",
+        "GroupVolumeSnapshot",
+    );
+    let groups: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        c.clone(),
+        &ns,
+        &kube::api::ApiResource::from_gvk_with_plural(&gvk, "groupvolumesnapshots"),
+    );
+    let g = groups.get(&set.set).await.unwrap();
+    assert_eq!(g.data["status"]["status"], "Successful");
+    assert_eq!(
+        g.metadata.labels.as_ref().unwrap()[snapshot::WORKLOAD_LABEL],
+        "db"
+    );
+    for (claim, vol) in &db {
+        put_data(vol, &format!("v2 {claim}")).await;
+    }
+    let plan = restore::plan(&c, &ns, &set.set).await.unwrap();
+    assert_eq!(plan.workload, workload(&ns, "db"));
+    let claims: Vec<_> = plan.items.iter().map(|i| i.claim.as_str()).collect();
+    assert_eq!(claims, ["data-db-0", "data-db-1"]);
+    let mut o = opts(60);
+    o.safety = false;
+    run(&w, &c, &px(), &plan, &o, &|_| {}).await.unwrap();
+    for (claim, vol) in &db {
+        assert_eq!(data(vol).await, format!("v1 {claim}"));
+    }
+    assert_eq!(replicas(&c, &ns, "db").await, 2);
 }

@@ -224,7 +224,7 @@ pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
             return None;
         }
         let consistency = match key.code {
-            KeyCode::Char('y') | KeyCode::Enter => Consistency::Each,
+            KeyCode::Char('y') | KeyCode::Enter => Consistency::Auto,
             KeyCode::Char('z') if d.claims > 1 => Consistency::ScaleDown,
             KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
                 state.ops.snapshot = None;

@@ -85,7 +85,7 @@ pub async fn run(cmd: Cmd, s: &Settings, json: bool) -> Res {
                 consistency: if scale_down {
                     Consistency::ScaleDown
                 } else {
-                    Consistency::Each
+                    Consistency::Auto
                 },
                 wait,
                 timeout: Duration::from_secs(timeout),

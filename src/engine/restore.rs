@@ -330,7 +330,10 @@ struct Source {
 
 /// A CSI VolumeSnapshot and the rest of its set.
 async fn csi_source(c: &Client, ns: &str, vs: Value) -> Result<Source, String> {
-    let name = vs["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = vs["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let claim = vs["spec"]["source"]["persistentVolumeClaimName"]
         .as_str()
         .ok_or_else(|| format!("snapshot {name} was not taken of a claim"))?;
@@ -398,18 +401,27 @@ async fn group_source(c: &Client, ns: &str, name: &str) -> Result<Option<Source>
     }))
 }
 
-/// Reads what restoring `snapshot` (`[namespace/]name`, a CSI VolumeSnapshot or a
-/// Stork GroupVolumeSnapshot) would do. Nothing is written.
+/// Reads what restoring `snapshot` (`[namespace/]name` of a CSI VolumeSnapshot, of a
+/// set, or of a Stork GroupVolumeSnapshot) would do. Nothing is written.
 pub async fn plan(c: &Client, namespace: &str, snapshot: &str) -> Result<Plan, String> {
     let (ns, name) = split_name(snapshot, namespace);
     let vs = snapshot_api(c, ns)
         .get_opt(name)
         .await
         .map_err(|e| format!("snapshot {ns}/{name}: {}", kube_error(e)))?;
+    // A snapshot, else a set of them by its label, else a Stork group.
+    let vs = match vs {
+        Some(vs) => Some(vs),
+        None => {
+            let lp = ListParams::default().labels(&format!("{SET_LABEL}={name}"));
+            let list = snapshot_api(c, ns).list(&lp).await.map_err(kube_error)?;
+            list.items.into_iter().next()
+        }
+    };
     let src = match vs {
         Some(vs) => csi_source(c, ns, serde_json::to_value(vs).unwrap_or_default()).await?,
         None => group_source(c, ns, name).await?.ok_or_else(|| {
-            format!("no VolumeSnapshot or Stork GroupVolumeSnapshot {ns}/{name}")
+            format!("no VolumeSnapshot, snapshot set or Stork GroupVolumeSnapshot {ns}/{name}")
         })?,
     };
     let Source {

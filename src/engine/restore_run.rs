@@ -158,7 +158,7 @@ async fn step(
                 workload: wl.clone(),
                 commit: opts.commit.clone(),
                 reason: "pre-restore",
-                consistency: Consistency::Each,
+                consistency: Consistency::Auto,
                 wait: true,
                 timeout: opts.timeout,
             };

@@ -50,8 +50,10 @@ pub(crate) fn kube_error(e: kube::Error) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Consistency {
-    /// While the workload runs: one Stork group when Stork is installed, else each
-    /// claim on its own (crash-consistent per volume).
+    /// While the workload runs: one Stork group when Stork is installed and there are
+    /// several claims, else each claim on its own.
+    Auto,
+    /// Each claim on its own while the workload runs (crash-consistent per volume).
     Each,
     /// Scale the workload to zero, snapshot, scale back.
     ScaleDown,
@@ -179,7 +181,7 @@ pub async fn take(
     let set = label_safe(&wl.name, &format!("-{stamp}"));
     // Several claims, one point in time, without stopping: Stork's group, if served.
     if claims.len() > 1
-        && req.consistency == Consistency::Each
+        && req.consistency == Consistency::Auto
         && super::stork::served(client).await
     {
         let like = manifest(req, "", &claims[0], &set, &stamp);
@@ -294,7 +296,7 @@ pub async fn before_sync(
             workload: wl.clone(),
             commit: commit.clone(),
             reason: "pre-sync",
-            consistency: Consistency::Each,
+            consistency: Consistency::Auto,
             wait: true,
             timeout: Duration::from_secs(300),
         };

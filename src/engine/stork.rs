@@ -6,14 +6,20 @@ use super::snapshot::{SET_LABEL, SnapshotSet, Taken, kube_error};
 use crate::exec::Writer;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const GROUP_VERSION: &str = "stork.libopenstorage.org/v1alpha1";
 
 fn groups(client: &Client, ns: &str) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("stork.libopenstorage.org", "v1alpha1", "GroupVolumeSnapshot");
+    let gvk = GroupVersionKind::gvk(
+        "stork.libopenstorage.org",
+        "v1alpha1",
+        "GroupVolumeSnapshot",
+    );
     Api::namespaced_with(
         client.clone(),
         ns,
@@ -22,7 +28,11 @@ fn groups(client: &Client, ns: &str) -> Api<DynamicObject> {
 }
 
 fn legacy(client: &Client, ns: &str) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("volumesnapshot.external-storage.k8s.io", "v1", "VolumeSnapshot");
+    let gvk = GroupVersionKind::gvk(
+        "volumesnapshot.external-storage.k8s.io",
+        "v1",
+        "VolumeSnapshot",
+    );
     Api::namespaced_with(
         client.clone(),
         ns,
@@ -33,7 +43,10 @@ fn legacy(client: &Client, ns: &str) -> Api<DynamicObject> {
 /// Whether the cluster serves Stork's GroupVolumeSnapshot.
 pub async fn served(client: &Client) -> bool {
     match client.list_api_group_resources(GROUP_VERSION).await {
-        Ok(list) => list.resources.iter().any(|r| r.name == "groupvolumesnapshots"),
+        Ok(list) => list
+            .resources
+            .iter()
+            .any(|r| r.name == "groupvolumesnapshots"),
         Err(_) => false,
     }
 }
@@ -78,7 +91,10 @@ pub fn members(group: &Value) -> Result<Vec<(String, String)>, String> {
         .flatten()
         .map(|v| {
             (
-                v["VolumeSnapshotName"].as_str().unwrap_or_default().to_string(),
+                v["VolumeSnapshotName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 v["DataSource"]["portworxVolume"]["snapshotId"]
                     .as_str()
                     .unwrap_or_default()
@@ -148,7 +164,10 @@ pub async fn take(
             error: None,
         });
     }
-    progress(format!("{} snapshots ready, one point in time", snapshots.len()));
+    progress(format!(
+        "{} snapshots ready, one point in time",
+        snapshots.len()
+    ));
     Ok(SnapshotSet {
         namespace: ns.to_string(),
         set: set.to_string(),

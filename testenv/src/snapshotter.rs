@@ -304,7 +304,11 @@ impl Agent {
     }
 
     /// The PV and the Portworx volume id behind a bound claim.
-    pub(crate) async fn px_volume(&self, ns: &str, claim: &str) -> anyhow::Result<(String, String)> {
+    pub(crate) async fn px_volume(
+        &self,
+        ns: &str,
+        claim: &str,
+    ) -> anyhow::Result<(String, String)> {
         let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), ns);
         let pvc = pvcs
             .get_opt(claim)

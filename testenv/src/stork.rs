@@ -27,7 +27,12 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
 }
 
 pub fn groups_api(client: &Client, ns: Option<&str>) -> Api<DynamicObject> {
-    let ar = resource(STORK, "v1alpha1", "GroupVolumeSnapshot", "groupvolumesnapshots");
+    let ar = resource(
+        STORK,
+        "v1alpha1",
+        "GroupVolumeSnapshot",
+        "groupvolumesnapshots",
+    );
     match ns {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
         None => Api::all_with(client.clone(), &ar),
@@ -81,9 +86,8 @@ async fn create(api: &Api<DynamicObject>, body: Value) -> anyhow::Result<()> {
 
 impl Agent {
     pub(crate) async fn groups(&self) -> anyhow::Result<()> {
-        let stream =
-            watcher::watcher(groups_api(&self.client, None), watcher::Config::default())
-                .default_backoff();
+        let stream = watcher::watcher(groups_api(&self.client, None), watcher::Config::default())
+            .default_backoff();
         futures::pin_mut!(stream);
         loop {
             let g = match stream.next().await {
@@ -111,7 +115,11 @@ impl Agent {
                 };
                 let patch = json!({"status": status});
                 if let Err(e) = groups_api(&agent.client, Some(&ns))
-                    .patch(&g.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+                    .patch(
+                        &g.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Merge(&patch),
+                    )
                     .await
                 {
                     tracing::warn!(group = %g.name_any(), "status update: {e}");
@@ -152,7 +160,8 @@ impl Agent {
                     .to_string(),
             };
             let data_name = format!("k8s-volume-snapshot-{uid}-{claim}");
-            let source = json!({"portworxVolume": {"snapshotId": snap_id, "snapshotType": "local"}});
+            let source =
+                json!({"portworxVolume": {"snapshotId": snap_id, "snapshotType": "local"}});
             create(
                 &legacy_data(&self.client),
                 json!({
