@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Terminal cost (issue 7): bytes sextant writes to its terminal per minute, idle and
-# while a Deployment's pods are replaced every 5 s, interactively and in watch mode;
+# Terminal cost (issue 7): bytes sextant writes to its terminal per minute, idle (the
+# demo namespace) and while a Deployment's pods are replaced every 5 s (all namespaces),
+# interactively and in watch mode;
 # and its CPU over the same minutes. The terminal is a pty (script) of 160x45.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +42,8 @@ out+=("$(measure "interactive, idle" "")")
 out+=("$(measure "watch mode, idle" "--watch")")
 churn_start 5
 sleep 10
-out+=("$(measure "interactive, churning" "")")
-out+=("$(measure "watch mode, churning" "--watch")")
+# All namespaces, so the churn is in view.
+out+=("$(measure "interactive -A, churning" "-A")")
+out+=("$(measure "watch mode -A, churning" "--watch -A")")
 churn_stop
 printf '%s\n' "${out[@]}"

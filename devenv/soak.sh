@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 7): sextant --watch for SOAK seconds (default one hour) while a
+# Soak (issue 7): sextant --watch -A for SOAK seconds (default one hour) while a
 # Deployment's pods are replaced every 5 s; RSS is sampled every minute and the start
 # (after the first minute) and end values are reported with the maximum.
 set -euo pipefail
@@ -18,7 +18,7 @@ trap 'churn_stop; [ $started_env = 1 ] && "$root/devenv/down.sh"' EXIT
 churn_start 5
 log=/tmp/sextant-soak.log
 capture=$(mktemp)
-script -qfc "stty cols 160 rows 45; $bin --config $envdir/config.toml --watch --log-file $log" "$capture" >/dev/null 2>&1 &
+script -qfc "stty cols 160 rows 45; $bin --config $envdir/config.toml --watch -A --log-file $log" "$capture" >/dev/null 2>&1 &
 sleep 60
 pid=$(pgrep -f -- "--log-file $log" | head -n1)
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
