@@ -35,6 +35,7 @@ keys j Enter j Enter
 shot overview
 keys '?'; shot help; keys Escape
 keys z; shot cluster; keys z
+keys Tab z; shot git; keys z BTab
 keys k R; shot confirm-restart; keys n
 keys Tab Tab z; shot metrics; keys z
 keys Tab z; shot storage
