@@ -130,7 +130,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         let next_frame = last_draw + interval;
         let msg = tokio::select! {
             ev = input.events.recv() => match ev {
-                Some(Ok(Event::Key(k))) if !settings.watch || k.code == crossterm::event::KeyCode::Char('q') => Some(Msg::Key(k)),
+                Some(Ok(Event::Key(k))) if !settings.watch || quits(&k) => Some(Msg::Key(k)),
                 Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e.into()),
@@ -179,6 +179,13 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     }
     drop(guard);
     Ok(report)
+}
+
+/// The only keys watch mode takes: q and Ctrl-C.
+fn quits(k: &crossterm::event::KeyEvent) -> bool {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    k.code == KeyCode::Char('q')
+        || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL))
 }
 
 /// Hands the terminal to the editor on the object's manifest, then takes it back.
