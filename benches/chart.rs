@@ -10,7 +10,10 @@ use sextant::app::msg::MetricsEvent;
 use sextant::app::state::{Pane, Series};
 use sextant::app::{Msg, State, update};
 use sextant::ui::{self, theme::Theme};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod common;
+use common::{runs, summary};
 
 const W: u16 = 120;
 const H: u16 = 40;
@@ -18,25 +21,6 @@ const SERIES: usize = 50;
 const POINTS: usize = 1000;
 const NOW: f64 = 1_714_564_800.0;
 const RANGE: f64 = 6.0 * 3600.0;
-
-fn runs() -> usize {
-    std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(50)
-}
-
-fn summary(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:.2} ms (min {:.2}, max {:.2}, {} runs)",
-        ms(v[v.len() / 2]),
-        ms(v[0]),
-        ms(v[v.len() - 1]),
-        v.len()
-    )
-}
 
 /// Series whose values wander at different scales; every 97th sample is NaN and each
 /// series misses a stretch of samples somewhere, so lines break.

@@ -11,30 +11,14 @@ use sextant::app::msg::{ClusterEvent, StorageEvent};
 use sextant::app::state::{Pane, PxCluster, VolumeRow};
 use sextant::app::{Msg, State, update};
 use sextant::ui::{self, theme::Theme};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod common;
+use common::{runs, summary};
 
 const W: u16 = 160;
 const H: u16 = 45;
 const VOLUMES: usize = 2000;
-
-fn runs() -> usize {
-    std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(50)
-}
-
-fn summary(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:.2} ms (min {:.2}, max {:.2}, {} runs)",
-        ms(v[v.len() / 2]),
-        ms(v[0]),
-        ms(v[v.len() - 1]),
-        v.len()
-    )
-}
 
 /// Volumes whose usage moves with `tick`, so every poll is news; every 50th degraded.
 fn volumes(tick: u64) -> Vec<VolumeRow> {
