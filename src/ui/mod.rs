@@ -8,6 +8,7 @@ mod help;
 mod legend;
 mod metrics;
 mod ops;
+mod palette;
 mod plot;
 mod status;
 mod storage;
@@ -27,6 +28,8 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 use theme::Theme;
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
+    let area = f.area();
+    f.buffer_mut().set_style(area, theme.style("background"));
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
     if s.zoom {
         pane(f, s, theme, s.focus, main);
