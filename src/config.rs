@@ -48,7 +48,7 @@ pub struct Cli {
     /// File holding the Prometheus basic auth password
     #[arg(long)]
     pub prometheus_password_file: Option<PathBuf>,
-    /// Draw graphs with plain characters instead of braille
+    /// Plain ASCII only: no braille graphs, box-drawing borders or symbols
     #[arg(long)]
     pub ascii: bool,
     /// Colours the terminal shows; auto reads COLORTERM and TERM. NO_COLOR turns colour off

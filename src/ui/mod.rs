@@ -4,6 +4,7 @@ mod cluster;
 mod diff;
 pub mod format;
 mod git;
+mod glyphs;
 mod help;
 mod legend;
 mod metrics;
@@ -68,6 +69,9 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     if let Some(c) = &s.confirm {
         help::confirm(f, theme, &c.intent, main);
     }
+    if s.ascii {
+        glyphs::to_ascii(f.buffer_mut());
+    }
 }
 
 fn pane(f: &mut Frame, s: &State, theme: &Theme, p: Pane, area: Rect) {
@@ -129,6 +133,8 @@ fn link_notice(
     );
     true
 }
+#[cfg(test)]
+mod ascii_tests;
 #[cfg(test)]
 mod storage_tests;
 #[cfg(test)]
