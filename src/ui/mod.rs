@@ -134,7 +134,7 @@ fn link_notice(
     true
 }
 #[cfg(test)]
-mod ascii_tests;
+mod plain_tests;
 #[cfg(test)]
 mod storage_tests;
 #[cfg(test)]

@@ -292,7 +292,7 @@ pub(super) fn key(code: KeyCode) -> Msg {
 pub(super) struct Screen {
     pub(super) state: State,
     keymap: Keymap,
-    theme: Theme,
+    pub(super) theme: Theme,
 }
 
 impl Screen {

@@ -1,6 +1,10 @@
-//! Render tests of `--ascii`: every cell plain ASCII, borders of `+ - = |`.
+//! Render tests of plain terminals: `--ascii` (every cell ASCII, borders of `+ - = |`)
+//! and NO_COLOR (no colour, the selection reversed).
 use super::tests::{Screen, screen_text};
+use super::theme::Theme;
+use crate::config::Colors;
 use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 
 fn assert_all_ascii(b: &Buffer) {
     let screen = screen_text(b);
@@ -58,5 +62,43 @@ fn dialogs_and_help_in_ascii_mode_draw_only_ascii() {
         s.state.ascii = true;
         s.everything().keys(keys);
         assert_all_ascii(&s.draw());
+    }
+}
+
+#[test]
+fn without_colour_no_cell_has_a_colour_and_the_selection_is_reversed() {
+    let mut s = Screen::new(false);
+    s.theme = Theme::bundled("dark").unwrap().without_colour();
+    s.everything().keys("j\nj\njjj");
+    let b = s.draw();
+    for cell in &b.content {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let reversed_rows = (0..b.area.height)
+        .filter(|&y| b[(2, y)].modifier.contains(Modifier::REVERSED))
+        .count();
+    assert_eq!(
+        reversed_rows,
+        1,
+        "only the selected row\n{}",
+        screen_text(&b)
+    );
+}
+
+#[test]
+fn sixteen_colours_draw_only_ansi_colours() {
+    for name in ["dark", "light", "high-contrast", "gruvbox-dark"] {
+        let mut s = Screen::new(false);
+        s.theme = Theme::bundled(name).unwrap().downgrade(Colors::Ansi16);
+        s.everything().keys("j\nj\njjj");
+        let b = s.draw();
+        for cell in &b.content {
+            for c in [cell.fg, cell.bg] {
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{name}: {cell:?}"
+                );
+            }
+        }
     }
 }
