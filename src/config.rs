@@ -48,9 +48,12 @@ pub struct Cli {
     /// File holding the Prometheus basic auth password
     #[arg(long)]
     pub prometheus_password_file: Option<PathBuf>,
-    /// Draw graphs with plain characters instead of braille
+    /// Plain ASCII only: no braille graphs, box-drawing borders or symbols
     #[arg(long)]
     pub ascii: bool,
+    /// Colours the terminal shows; auto reads COLORTERM and TERM. NO_COLOR turns colour off
+    #[arg(long, value_enum)]
+    pub colors: Option<Colors>,
     /// Portworx SDK REST gateway URL, e.g. http://portworx-api:9021
     #[arg(long)]
     pub portworx: Option<String>,
@@ -63,7 +66,8 @@ pub struct Cli {
     /// Wall-display mode: read-only, no input needed
     #[arg(long)]
     pub watch: bool,
-    /// Theme name (a file in themes/ or ~/.config/sextant/themes)
+    /// Theme: dark (default), light, high-contrast, gruvbox-dark, or NAME.toml in
+    /// ~/.config/sextant/themes
     #[arg(long)]
     pub theme: Option<String>,
     /// Config file (default: ~/.config/sextant/config.toml)
@@ -93,6 +97,7 @@ pub struct FileConfig {
     pub prometheus_user: Option<String>,
     pub prometheus_password_file: Option<PathBuf>,
     pub ascii: Option<bool>,
+    pub colors: Option<Colors>,
     pub portworx: Option<String>,
     pub portworx_token_file: Option<PathBuf>,
     pub read_only: Option<bool>,
@@ -122,6 +127,41 @@ pub enum Unit {
     Percent,
     Seconds,
     OpsPerSecond,
+}
+
+/// How many colours the terminal shows.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Colors {
+    #[default]
+    Auto,
+    Truecolor,
+    #[value(name = "256")]
+    #[serde(rename = "256")]
+    Ansi256,
+    #[value(name = "16")]
+    #[serde(rename = "16")]
+    Ansi16,
+}
+
+impl Colors {
+    /// What `auto` means for a terminal: COLORTERM announces 24-bit colour, TERM 256
+    /// colours; anything else gets the 16 every terminal has.
+    pub fn detect(self, colorterm: Option<&str>, term: Option<&str>) -> Colors {
+        if self != Colors::Auto {
+            return self;
+        }
+        match (colorterm, term) {
+            (Some("truecolor" | "24bit"), _) => Colors::Truecolor,
+            (_, Some(t)) if t.contains("256") => Colors::Ansi256,
+            _ => Colors::Ansi16,
+        }
+    }
+}
+
+/// NO_COLOR counts when it is set and not empty (no-color.org).
+pub fn no_color(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
 }
 
 /// Which namespaces to show.
@@ -191,6 +231,9 @@ pub struct Settings {
     /// Read at start; an unreadable file is reported by the metrics pane.
     pub prometheus_auth: Result<PromAuth, String>,
     pub ascii: bool,
+    pub colors: Colors,
+    /// NO_COLOR was set: modifiers only, no colours.
+    pub no_color: bool,
     pub portworx: Option<String>,
     /// Read at start; an unreadable token file is reported by the storage pane.
     pub portworx_token: Result<Option<Secret>, String>,
@@ -371,6 +414,11 @@ impl Settings {
             prometheus: cli.prometheus.or(file.prometheus),
             prometheus_auth,
             ascii: cli.ascii || file.ascii == Some(true),
+            colors: cli.colors.or(file.colors).unwrap_or_default().detect(
+                std::env::var("COLORTERM").ok().as_deref(),
+                std::env::var("TERM").ok().as_deref(),
+            ),
+            no_color: no_color(std::env::var("NO_COLOR").ok().as_deref()),
             portworx: cli.portworx.or(file.portworx),
             portworx_token,
             read_only: cli.read_only || watch || file.read_only == Some(true),
@@ -433,6 +481,44 @@ mod tests {
         let g = parse_file_config("[[graphs]]\ntitle = \"t\"\nquery = \"up\"\nunit = \"bytes\"")
             .unwrap();
         assert_eq!(g.graphs[0].unit, Unit::Bytes);
+    }
+
+    #[test]
+    fn colours_come_from_the_flag_the_file_or_the_terminal() {
+        let file = parse_file_config("colors = \"16\"").unwrap();
+        assert_eq!(file.colors, Some(Colors::Ansi16));
+        let cli = Cli::parse_from(["sextant", "--colors", "256", "--repo", "/tmp"]);
+        assert_eq!(Settings::resolve(cli, file).colors, Colors::Ansi256);
+        let auto = Colors::Auto;
+        assert_eq!(
+            auto.detect(Some("truecolor"), Some("xterm")),
+            Colors::Truecolor
+        );
+        assert_eq!(auto.detect(Some("24bit"), None), Colors::Truecolor);
+        assert_eq!(auto.detect(None, Some("xterm-256color")), Colors::Ansi256);
+        assert_eq!(auto.detect(None, Some("linux")), Colors::Ansi16);
+        assert_eq!(auto.detect(None, None), Colors::Ansi16);
+        assert_eq!(
+            Colors::Ansi16.detect(Some("truecolor"), None),
+            Colors::Ansi16
+        );
+        assert!(Cli::try_parse_from(["sextant", "--colors", "8"]).is_err());
+    }
+
+    #[test]
+    fn no_color_needs_a_value() {
+        assert!(no_color(Some("1")));
+        assert!(!no_color(Some("")));
+        assert!(!no_color(None));
+    }
+
+    #[test]
+    fn theme_help_lists_the_bundled_themes() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for (name, _) in crate::ui::theme::BUNDLED {
+            assert!(help.contains(name), "{help}");
+        }
     }
 
     #[test]

@@ -57,7 +57,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let theme = match Theme::load(&settings.theme) {
-        Ok(t) => t,
+        Ok(t) if settings.no_color => t.without_colour(),
+        Ok(t) => t.downgrade(settings.colors),
         Err(e) => {
             eprintln!("sextant: {e}");
             return ExitCode::from(2);

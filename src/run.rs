@@ -103,7 +103,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     if settings.prometheus.is_none() {
         state.metrics.link = Link::Off;
     }
-    state.metrics.ascii = settings.ascii;
+    state.ascii = settings.ascii;
     state.watch.on = settings.watch;
     let mut guard = Guard::enter()?;
     let handles = start_sources(&settings, &tx);

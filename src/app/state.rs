@@ -164,8 +164,6 @@ pub struct MetricsState {
     pub range: usize,
     /// The current panel's last error (Prometheus's words); older data stays shown.
     pub error: Option<String>,
-    /// Plain characters instead of braille.
-    pub ascii: bool,
     /// The highlighted time marker, an index into `marks::marks(state)`.
     pub marker: Option<usize>,
     /// What the default panels are scoped to: the selection in the cluster or storage pane.
@@ -355,6 +353,8 @@ pub struct State {
     pub flash: Option<(bool, String)>,
     /// Set when something visible changed; the render loop clears it after drawing.
     pub dirty: bool,
+    /// `--ascii`: plain characters only, no braille, box drawing or symbols.
+    pub ascii: bool,
 }
 
 impl State {
@@ -388,6 +388,7 @@ impl State {
             next_id: 1,
             flash: None,
             dirty: true,
+            ascii: false,
         }
     }
 

@@ -82,7 +82,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     });
     let mut body = inner;
     if let Some(e) = error {
-        let mark = if m.ascii { "! " } else { "⚠ " };
+        let mark = if s.ascii { "! " } else { "⚠ " };
         let text = format!("{mark}{}", clip(e, usize::from(inner.width) * 2));
         let data = m.shown == Some(m.current);
         // Without data the whole pane explains; with data, at most two rows.
@@ -145,7 +145,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
                 highlighted: m.marker == Some(i),
             })
             .collect(),
-        ascii: m.ascii,
+        ascii: s.ascii,
     };
     plot::draw(f.buffer_mut(), body, &chart, theme);
 }

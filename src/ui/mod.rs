@@ -4,10 +4,12 @@ mod cluster;
 mod diff;
 pub mod format;
 mod git;
+mod glyphs;
 mod help;
 mod legend;
 mod metrics;
 mod ops;
+mod palette;
 mod plot;
 mod status;
 mod storage;
@@ -28,8 +30,14 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 use theme::Theme;
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
+    let area = f.area();
+    f.buffer_mut().set_style(area, theme.style("background"));
     if s.watch.on {
-        return watch::draw(f, s, theme);
+        watch::draw(f, s, theme);
+        if s.ascii {
+            glyphs::to_ascii(f.buffer_mut());
+        }
+        return;
     }
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
     if tabbed(f.area().width, f.area().height) {
@@ -73,6 +81,9 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     }
     if let Some(c) = &s.confirm {
         help::confirm(f, theme, &c.intent, main);
+    }
+    if s.ascii {
+        glyphs::to_ascii(f.buffer_mut());
     }
 }
 
@@ -150,6 +161,8 @@ fn link_notice(
     );
     true
 }
+#[cfg(test)]
+mod plain_tests;
 #[cfg(test)]
 mod storage_tests;
 #[cfg(test)]

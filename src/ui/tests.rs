@@ -292,7 +292,7 @@ pub(super) fn key(code: KeyCode) -> Msg {
 pub(super) struct Screen {
     pub(super) state: State,
     keymap: Keymap,
-    theme: Theme,
+    pub(super) theme: Theme,
 }
 
 impl Screen {
@@ -1676,7 +1676,7 @@ fn a_narrow_metrics_pane_keeps_names_and_latest_values_and_drops_min_max() {
 fn plain_mode_draws_without_braille_and_with_plain_markers() {
     let mut s = Screen::new(true);
     s.everything();
-    s.state.metrics.ascii = true;
+    s.state.ascii = true;
     s.state.metrics.marker = Some(0);
     let b = draw_metrics(&s, 80, 24);
     let screen = screen_text(&b);
