@@ -45,7 +45,7 @@ say "idle: $idle s with nothing changing"
 capture=$(mktemp)
 script -qfc "stty cols 160 rows 50; $bin $args --log-file /tmp/sextant-idle.log" "$capture" >/dev/null 2>&1 &
 sleep 15
-pid=$(pgrep -f -- "--log-file /tmp/sextant-idle.log" | head -n1)
+pid=$(pgrep -n -f -- "--log-file /tmp/sextant-idle.log")
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 t0=$(ticks); b0=$(stat -c %s "$capture")
 sleep "$idle"

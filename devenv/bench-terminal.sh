@@ -25,7 +25,8 @@ measure() {
   script -qfc "stty cols 160 rows 45; $bin --config $envdir/config.toml $2 --log-file $log" "$capture" >/dev/null 2>&1 &
   sleep 15
   local pid
-  pid=$(pgrep -f -- "--log-file $log" | head -n1)
+  pid=$(pgrep -n -f -- "--log-file $log")
+  [ "$(cat /proc/$pid/comm)" = sextant ] || die "found $(cat /proc/$pid/comm) instead of sextant"
   local t0 b0 t1 b1
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); b0=$(stat -c %s "$capture")
   sleep "$secs"

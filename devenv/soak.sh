@@ -20,7 +20,8 @@ log=/tmp/sextant-soak.log
 capture=$(mktemp)
 script -qfc "stty cols 160 rows 45; $bin --config $envdir/config.toml --watch -A --log-file $log" "$capture" >/dev/null 2>&1 &
 sleep 60
-pid=$(pgrep -f -- "--log-file $log" | head -n1)
+pid=$(pgrep -n -f -- "--log-file $log")
+[ "$(cat /proc/$pid/comm)" = sextant ] || die "found $(cat /proc/$pid/comm) instead of sextant"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 start=$(rss); peak=$start; b0=$(stat -c %s "$capture")
 say "soak: $soak s, RSS at start $((start / 1024)) MiB"

@@ -100,3 +100,17 @@ fn a_60x20_terminal_shows_one_pane_with_tabs_and_tab_moves() {
     );
     assert!(!text.contains("Tab: next"), "{text}");
 }
+
+#[test]
+fn the_wall_in_plain_ascii_has_no_other_character() {
+    let mut s = watching();
+    s.state.ascii = true;
+    let b = s.draw_at(120, 40);
+    for y in 0..b.area.height {
+        for x in 0..b.area.width {
+            let sym = b[(x, y)].symbol();
+            assert!(sym.is_ascii(), "{sym:?} at {x},{y}:\n{}", screen_text(&b));
+        }
+    }
+    assert!(screen_text(&b).contains("SNAPSHOTS"));
+}
