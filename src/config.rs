@@ -1,6 +1,7 @@
 //! Command line and config file, merged into the settings sextant runs with.
 //! The command line wins over `~/.config/sextant/config.toml`, which wins over defaults
 //! a kubectl user expects (KUBECONFIG or ~/.kube/config, its current context).
+use crate::app::keymap::Keymap;
 use clap::Parser;
 use serde::Deserialize;
 use std::fmt;
@@ -99,6 +100,11 @@ pub struct FileConfig {
     pub theme: Option<String>,
     #[serde(default)]
     pub graphs: Vec<GraphSpec>,
+    /// `[keys]`: read with its line numbers by `keymap_config::read`, into `keymap`.
+    pub keys: Option<toml::Value>,
+    /// The keymap with `[keys]` applied, or why it could not be (file, line, key).
+    #[serde(skip)]
+    pub keymap: Option<Result<Keymap, String>>,
 }
 
 /// A metrics graph: a title and a PromQL query; the legend names series by `label`.
@@ -198,6 +204,10 @@ pub struct Settings {
     pub watch: bool,
     pub theme: String,
     pub graphs: Vec<GraphSpec>,
+    /// The defaults, or with the config file's `[keys]` applied.
+    pub keymap: Keymap,
+    /// A config mistake that did not stop sextant (a bad `[keys]`), for the status bar.
+    pub config_problem: Option<String>,
     pub log_file: PathBuf,
     pub exit_after_first_frame: bool,
 }
@@ -228,7 +238,10 @@ pub fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, String> {
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-    parse_file_config(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    let mut file =
+        parse_file_config(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+    file.keymap = crate::app::keymap_config::read(&path, &text);
+    Ok(file)
 }
 
 pub fn parse_file_config(text: &str) -> Result<FileConfig, String> {
@@ -361,6 +374,11 @@ impl Settings {
             },
         };
         let watch = cli.watch;
+        let (keymap, config_problem) = match file.keymap {
+            Some(Ok(k)) => (k, None),
+            Some(Err(e)) => (Keymap::default(), Some(e)),
+            None => (Keymap::default(), None),
+        };
         Settings {
             kubeconfig: cli.kubeconfig.or(file.kubeconfig),
             context: cli.context.or(file.context),
@@ -381,6 +399,8 @@ impl Settings {
             } else {
                 file.graphs
             },
+            keymap,
+            config_problem,
             log_file: cli
                 .log_file
                 .unwrap_or_else(|| state_dir().join("sextant.log")),
@@ -433,6 +453,31 @@ mod tests {
         let g = parse_file_config("[[graphs]]\ntitle = \"t\"\nquery = \"up\"\nunit = \"bytes\"")
             .unwrap();
         assert_eq!(g.graphs[0].unit, Unit::Bytes);
+    }
+
+    #[test]
+    fn a_bad_keys_table_falls_back_to_the_default_keys_and_says_where() {
+        let path = std::env::temp_dir().join(format!("sextant-keys-{}.toml", std::process::id()));
+        std::fs::write(&path, "namespace = \"shop\"\n[keys]\nsync = [\"ctrl-\"]\n").unwrap();
+        let file = read_file_config(Some(&path));
+        std::fs::remove_file(&path).unwrap();
+        let s = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            file.expect("the rest of the file is used"),
+        );
+        assert_eq!(s.scope, Scope::Namespace("shop".into()));
+        let problem = s.config_problem.expect("reported");
+        assert!(
+            problem.starts_with(&format!("{}:3: ", path.display())),
+            "{problem}"
+        );
+        assert!(problem.contains("\"ctrl-\""), "{problem}");
+        assert!(
+            s.keymap
+                .bindings
+                .iter()
+                .any(|b| b.action == crate::app::keymap::Action::Sync && !b.keys.is_empty())
+        );
     }
 
     #[test]

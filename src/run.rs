@@ -89,7 +89,7 @@ fn spawn_clock(tx: mpsc::Sender<Msg>) {
 
 pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     let started = Instant::now();
-    let keymap = Keymap::default();
+    let keymap = settings.keymap.clone();
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let mut state = State::new(
         settings.read_only,
@@ -103,6 +103,8 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         state.metrics.link = Link::Off;
     }
     state.metrics.ascii = settings.ascii;
+    // A bad `[keys]` did not stop sextant: it runs on the default keys and says why.
+    state.flash = settings.config_problem.clone().map(|e| (false, e));
     let mut guard = Guard::enter()?;
     let handles = start_sources(&settings, &tx);
     let exec = Executor::new(handles, !settings.read_only, tx.clone());

@@ -3,6 +3,8 @@ pub mod cluster;
 pub mod diff;
 mod git;
 pub mod keymap;
+pub mod keymap_config;
+pub mod keys;
 pub mod marks;
 pub mod metrics;
 pub mod msg;

@@ -152,10 +152,12 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         return;
     }
     if state.help {
-        if matches!(
-            key.code,
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
-        ) {
+        // Whatever keys open the help and quit also close it.
+        let closes = matches!(
+            keymap.lookup(&key, state.focus),
+            Some(Action::Help | Action::Quit)
+        );
+        if key.code == KeyCode::Esc || closes {
             state.help = false;
         }
         return;

@@ -46,7 +46,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
             pane(f, s, theme, p, area);
         }
     }
-    status::draw(f, s, theme, bar);
+    status::draw(f, s, theme, keymap, bar);
     if s.help {
         help::draw(f, s, theme, keymap, main);
     }
