@@ -64,6 +64,9 @@ pub struct Cli {
     /// Wall-display mode: read-only, no input needed
     #[arg(long)]
     pub watch: bool,
+    /// No mouse capture: clicks and the wheel go to the terminal (its own selection)
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Theme name (a file in themes/ or ~/.config/sextant/themes)
     #[arg(long)]
     pub theme: Option<String>,
@@ -98,6 +101,8 @@ pub struct FileConfig {
     pub portworx_token_file: Option<PathBuf>,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
+    /// Mouse capture: clicks select panes and rows, the wheel scrolls (default on).
+    pub mouse: Option<bool>,
     #[serde(default)]
     pub graphs: Vec<GraphSpec>,
     /// `[keys]`: read with its line numbers by `keymap_config::read`, into `keymap`.
@@ -208,6 +213,7 @@ pub struct Settings {
     pub keymap: Keymap,
     /// A config mistake that did not stop sextant (a bad `[keys]`), for the status bar.
     pub config_problem: Option<String>,
+    pub mouse: bool,
     pub log_file: PathBuf,
     pub exit_after_first_frame: bool,
 }
@@ -401,6 +407,8 @@ impl Settings {
             },
             keymap,
             config_problem,
+            // A wall display takes no input but `q`: the terminal keeps its mouse.
+            mouse: !cli.no_mouse && !watch && file.mouse != Some(false),
             log_file: cli
                 .log_file
                 .unwrap_or_else(|| state_dir().join("sextant.log")),
@@ -478,6 +486,30 @@ mod tests {
                 .iter()
                 .any(|b| b.action == crate::app::keymap::Action::Sync && !b.keys.is_empty())
         );
+    }
+
+    #[test]
+    fn the_mouse_is_on_unless_turned_off() {
+        let on = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(on.mouse);
+        let off = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            parse_file_config("mouse = false").unwrap(),
+        );
+        assert!(!off.mouse);
+        let off = Settings::resolve(
+            Cli::parse_from(["sextant", "--no-mouse", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(!off.mouse);
+        let watch = Settings::resolve(
+            Cli::parse_from(["sextant", "--watch", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(!watch.mouse);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::input::Input;
 use crate::sources;
 use crate::terminal::Guard;
 use crate::ui::{self, theme::Theme};
-use crossterm::event::Event;
 use ratatui::buffer::Buffer;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -105,7 +104,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     state.metrics.ascii = settings.ascii;
     // A bad `[keys]` did not stop sextant: it runs on the default keys and says why.
     state.flash = settings.config_problem.clone().map(|e| (false, e));
-    let mut guard = Guard::enter()?;
+    let mut guard = Guard::enter(settings.mouse)?;
     let handles = start_sources(&settings, &tx);
     let exec = Executor::new(handles, !settings.read_only, tx.clone());
     exec.run(Command::SwitchScope {
@@ -130,9 +129,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         let next_frame = last_draw + interval;
         let msg = tokio::select! {
             ev = input.events.recv() => match ev {
-                Some(Ok(Event::Key(k))) if !settings.watch || k.code == crossterm::event::KeyCode::Char('q') => Some(Msg::Key(k)),
-                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
-                Some(Ok(_)) => None,
+                Some(Ok(ev)) => crate::input::message(ev, settings.watch),
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },

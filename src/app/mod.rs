@@ -7,6 +7,7 @@ pub mod keymap_config;
 pub mod keys;
 pub mod marks;
 pub mod metrics;
+mod mouse;
 pub mod msg;
 pub mod ops;
 pub mod state;
@@ -22,5 +23,7 @@ pub use update::update;
 mod storage_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_mouse;
 #[cfg(test)]
 mod tests_ops;

@@ -5,6 +5,7 @@ mod diff;
 pub mod format;
 mod git;
 mod help;
+pub mod layout;
 mod legend;
 mod metrics;
 mod ops;
@@ -28,23 +29,9 @@ use theme::Theme;
 
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
-    if s.zoom {
-        pane(f, s, theme, s.focus, main);
-    } else {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
-        let [tl, tr] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-        let [bl, br] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-            .areas(bottom);
-        for (p, area) in [
-            (Pane::Cluster, tl),
-            (Pane::Git, tr),
-            (Pane::Metrics, bl),
-            (Pane::Storage, br),
-        ] {
-            pane(f, s, theme, p, area);
-        }
+    let area = f.area();
+    for (p, rect) in layout::layout(area.width, area.height, s.zoom, s.focus) {
+        pane(f, s, theme, p, rect);
     }
     status::draw(f, s, theme, keymap, bar);
     if s.help {
