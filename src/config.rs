@@ -1,6 +1,7 @@
 //! Command line and config file, merged into the settings sextant runs with.
 //! The command line wins over `~/.config/sextant/config.toml`, which wins over defaults
 //! a kubectl user expects (KUBECONFIG or ~/.kube/config, its current context).
+use crate::app::keymap::Keymap;
 use clap::Parser;
 use serde::Deserialize;
 use std::fmt;
@@ -66,6 +67,9 @@ pub struct Cli {
     /// Wall-display mode: read-only, no input needed
     #[arg(long)]
     pub watch: bool,
+    /// No mouse capture: clicks and the wheel go to the terminal (its own selection)
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Theme: dark (default), light, high-contrast, gruvbox-dark, or NAME.toml in
     /// ~/.config/sextant/themes
     #[arg(long)]
@@ -102,8 +106,15 @@ pub struct FileConfig {
     pub portworx_token_file: Option<PathBuf>,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
+    /// Mouse capture: clicks select panes and rows, the wheel scrolls (default on).
+    pub mouse: Option<bool>,
     #[serde(default)]
     pub graphs: Vec<GraphSpec>,
+    /// `[keys]`: read with its line numbers by `keymap_config::read`, into `keymap`.
+    pub keys: Option<toml::Value>,
+    /// The keymap with `[keys]` applied, or why it could not be (file, line, key).
+    #[serde(skip)]
+    pub keymap: Option<Result<Keymap, String>>,
 }
 
 /// A metrics graph: a title and a PromQL query; the legend names series by `label`.
@@ -241,6 +252,11 @@ pub struct Settings {
     pub watch: bool,
     pub theme: String,
     pub graphs: Vec<GraphSpec>,
+    /// The defaults, or with the config file's `[keys]` applied.
+    pub keymap: Keymap,
+    /// A config mistake that did not stop sextant (a bad `[keys]`), for the status bar.
+    pub config_problem: Option<String>,
+    pub mouse: bool,
     pub log_file: PathBuf,
     pub exit_after_first_frame: bool,
 }
@@ -271,7 +287,10 @@ pub fn read_file_config(explicit: Option<&Path>) -> Result<FileConfig, String> {
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-    parse_file_config(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    let mut file =
+        parse_file_config(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+    file.keymap = crate::app::keymap_config::read(&path, &text);
+    Ok(file)
 }
 
 pub fn parse_file_config(text: &str) -> Result<FileConfig, String> {
@@ -404,6 +423,11 @@ impl Settings {
             },
         };
         let watch = cli.watch;
+        let (keymap, config_problem) = match file.keymap {
+            Some(Ok(k)) => (k, None),
+            Some(Err(e)) => (Keymap::default(), Some(e)),
+            None => (Keymap::default(), None),
+        };
         Settings {
             kubeconfig: cli.kubeconfig.or(file.kubeconfig),
             context: cli.context.or(file.context),
@@ -429,6 +453,10 @@ impl Settings {
             } else {
                 file.graphs
             },
+            keymap,
+            config_problem,
+            // A wall display takes no input but `q`: the terminal keeps its mouse.
+            mouse: !cli.no_mouse && !watch && file.mouse != Some(false),
             log_file: cli
                 .log_file
                 .unwrap_or_else(|| state_dir().join("sextant.log")),
@@ -519,6 +547,30 @@ mod tests {
         for (name, _) in crate::ui::theme::BUNDLED {
             assert!(help.contains(name), "{help}");
         }
+    }
+
+    #[test]
+    fn the_mouse_is_on_unless_turned_off() {
+        let on = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(on.mouse);
+        let off = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            parse_file_config("mouse = false").unwrap(),
+        );
+        assert!(!off.mouse);
+        let off = Settings::resolve(
+            Cli::parse_from(["sextant", "--no-mouse", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(!off.mouse);
+        let watch = Settings::resolve(
+            Cli::parse_from(["sextant", "--watch", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(!watch.mouse);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::input::Input;
 use crate::sources;
 use crate::terminal::Guard;
 use crate::ui::{self, theme::Theme};
-use crossterm::event::Event;
 use ratatui::buffer::Buffer;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -90,7 +89,7 @@ fn spawn_clock(tx: mpsc::Sender<Msg>, period: i64) {
 
 pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     let started = Instant::now();
-    let keymap = Keymap::default();
+    let keymap = settings.keymap.clone();
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let mut state = State::new(
         settings.read_only,
@@ -105,7 +104,9 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     }
     state.ascii = settings.ascii;
     state.watch.on = settings.watch;
-    let mut guard = Guard::enter()?;
+    // A bad `[keys]` did not stop sextant: it runs on the default keys and says why.
+    state.flash = settings.config_problem.clone().map(|e| (false, e));
+    let mut guard = Guard::enter(settings.mouse)?;
     let handles = start_sources(&settings, &tx);
     let exec = Executor::new(handles, !settings.read_only, tx.clone());
     exec.run(Command::SwitchScope {
@@ -130,9 +131,7 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         let next_frame = last_draw + interval;
         let msg = tokio::select! {
             ev = input.events.recv() => match ev {
-                Some(Ok(Event::Key(k))) if !settings.watch || quits(&k) => Some(Msg::Key(k)),
-                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
-                Some(Ok(_)) => None,
+                Some(Ok(ev)) => crate::input::message(ev, settings.watch),
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
@@ -179,13 +178,6 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     }
     drop(guard);
     Ok(report)
-}
-
-/// The only keys watch mode takes: q and Ctrl-C.
-fn quits(k: &crossterm::event::KeyEvent) -> bool {
-    use crossterm::event::{KeyCode, KeyModifiers};
-    k.code == KeyCode::Char('q')
-        || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL))
 }
 
 /// Hands the terminal to the editor on the object's manifest, then takes it back.

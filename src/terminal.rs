@@ -1,6 +1,6 @@
-//! The terminal guard: raw mode and the alternate screen are restored on every exit,
-//! normal, early (Drop) or by panic (hook).
-use crossterm::{cursor, execute, terminal};
+//! The terminal guard: raw mode, the alternate screen and mouse capture are restored on
+//! every exit, normal, early (Drop) or by panic (hook).
+use crossterm::{cursor, event, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{self, Stdout};
@@ -9,28 +9,42 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 pub struct Guard {
     pub terminal: Term,
+    mouse: bool,
 }
 
+/// Safe to call when mouse capture was never on: turning it off is a no-op then.
 pub fn restore() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        event::DisableMouseCapture,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+fn take(mouse: bool) -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    let mut out = io::stdout();
+    execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
+    if mouse {
+        execute!(out, event::EnableMouseCapture)?;
+    }
+    Ok(())
 }
 
 impl Guard {
-    pub fn enter() -> io::Result<Guard> {
+    /// With `mouse`, clicks and the wheel come to sextant instead of the terminal.
+    pub fn enter(mouse: bool) -> io::Result<Guard> {
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
             hook(info);
         }));
-        terminal::enable_raw_mode()?;
-        let mut out = io::stdout();
-        if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
-            restore();
-            return Err(e);
-        }
-        let terminal = Terminal::new(CrosstermBackend::new(out)).inspect_err(|_| restore())?;
-        Ok(Guard { terminal })
+        take(mouse).inspect_err(|_| restore())?;
+        let terminal =
+            Terminal::new(CrosstermBackend::new(io::stdout())).inspect_err(|_| restore())?;
+        Ok(Guard { terminal, mouse })
     }
 }
 
@@ -39,8 +53,7 @@ impl Guard {
     pub fn suspend<T>(&mut self, f: impl FnOnce() -> T) -> io::Result<T> {
         restore();
         let out = f();
-        terminal::enable_raw_mode()?;
-        execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+        take(self.mouse)?;
         self.terminal.clear()?;
         Ok(out)
     }

@@ -1,54 +1,81 @@
 //! Keys as data: the reducer looks actions up here and the help overlay lists them.
+use super::keys::KeyStroke;
 use super::state::Pane;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    Help,
-    NextPane,
-    PrevPane,
-    Zoom,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Expand,
-    Collapse,
-    NextGraph,
-    PrevGraph,
-    Refresh,
-    Restart,
-    Describe,
-    Yaml,
-    Filter,
-    CommandLine,
-    NextUnhealthy,
-    ZoomIn,
-    ZoomOut,
-    NextMark,
-    PrevMark,
-    OpenMark,
-    Sync,
-    Rollback,
-    Edit,
-    Commit,
-    Push,
-    Snapshot,
-    OpenDiff,
-    CloseDiff,
-    SplitDiff,
-    NextFile,
-    PrevFile,
-    Details,
-    Sort,
+/// Defines the actions with the names the config file's `[keys]` table uses, in one place.
+macro_rules! actions {
+    ($($variant:ident = $name:literal,)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Action {
+            $($variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &[Action] = &[$(Action::$variant,)*];
+
+            /// The name in `[keys]`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit = "quit",
+    Help = "help",
+    NextPane = "next_pane",
+    PrevPane = "prev_pane",
+    Zoom = "zoom",
+    Up = "up",
+    Down = "down",
+    PageUp = "page_up",
+    PageDown = "page_down",
+    Top = "top",
+    Bottom = "bottom",
+    Expand = "expand",
+    Collapse = "collapse",
+    NextGraph = "next_graph",
+    PrevGraph = "prev_graph",
+    Refresh = "refresh",
+    Restart = "restart",
+    Describe = "describe",
+    Yaml = "yaml",
+    Filter = "filter",
+    CommandLine = "command_line",
+    NextUnhealthy = "next_unhealthy",
+    ZoomIn = "zoom_in",
+    ZoomOut = "zoom_out",
+    NextMark = "next_mark",
+    PrevMark = "prev_mark",
+    OpenMark = "open_mark",
+    Sync = "sync",
+    Rollback = "rollback",
+    Edit = "edit",
+    Commit = "commit",
+    Push = "push",
+    Snapshot = "snapshot",
+    OpenDiff = "open_diff",
+    CloseDiff = "close_diff",
+    SplitDiff = "split_diff",
+    NextFile = "next_file",
+    PrevFile = "prev_file",
+    Details = "details",
+    Sort = "sort",
+}
+
+impl Action {
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Binding {
-    pub keys: Vec<KeyCode>,
+    pub keys: Vec<KeyStroke>,
     pub action: Action,
     /// The pane it works in; None for everywhere.
     pub pane: Option<Pane>,
@@ -64,7 +91,7 @@ pub struct Keymap {
 
 fn b(keys: &[KeyCode], action: Action, pane: Option<Pane>, help: &'static str) -> Binding {
     Binding {
-        keys: keys.to_vec(),
+        keys: keys.iter().map(|&k| KeyStroke::from(k)).collect(),
         action,
         pane,
         writes: false,
@@ -285,16 +312,23 @@ impl Default for Keymap {
 impl Keymap {
     /// The action for a key in the focused pane; pane bindings win over global ones.
     pub fn lookup(&self, key: &KeyEvent, focus: Pane) -> Option<Action> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) {
-            return (key.code == KeyCode::Char('c')).then_some(Action::Quit);
-        }
-        let hit = |b: &&Binding| b.keys.contains(&key.code);
+        let stroke = KeyStroke::from_event(key);
+        let hit = |b: &&Binding| b.keys.contains(&stroke);
         self.bindings
             .iter()
             .filter(hit)
             .find(|b| b.pane == Some(focus))
             .or_else(|| self.bindings.iter().filter(hit).find(|b| b.pane.is_none()))
             .map(|b| b.action)
+    }
+
+    /// The first key of an action, as the help shows it: for hints like "? help".
+    pub fn first_key(&self, action: Action) -> Option<String> {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(KeyStroke::name)
     }
 
     pub fn is_write(&self, action: Action) -> bool {
@@ -305,31 +339,13 @@ impl Keymap {
     pub fn help(&self, read_only: bool) -> Vec<(String, &'static str, &'static str)> {
         self.bindings
             .iter()
+            .filter(|b| !b.keys.is_empty())
             .filter(|b| !(read_only && b.writes))
             .map(|b| {
-                let keys: Vec<String> = b.keys.iter().map(key_name).collect();
+                let keys: Vec<String> = b.keys.iter().map(KeyStroke::name).collect();
                 (keys.join(" "), b.help, b.pane.map_or("", Pane::title))
             })
             .collect()
-    }
-}
-
-pub fn key_name(k: &KeyCode) -> String {
-    match k {
-        KeyCode::Char(c) => c.to_string(),
-        KeyCode::Tab => "Tab".into(),
-        KeyCode::BackTab => "S-Tab".into(),
-        KeyCode::Enter => "Enter".into(),
-        KeyCode::Esc => "Esc".into(),
-        KeyCode::Up => "↑".into(),
-        KeyCode::Down => "↓".into(),
-        KeyCode::Left => "←".into(),
-        KeyCode::Right => "→".into(),
-        KeyCode::PageUp => "PgUp".into(),
-        KeyCode::PageDown => "PgDn".into(),
-        KeyCode::Home => "Home".into(),
-        KeyCode::End => "End".into(),
-        other => format!("{other:?}"),
     }
 }
 
@@ -359,7 +375,7 @@ mod tests {
             let hit = k
                 .bindings
                 .iter()
-                .any(|b| b.pane == Some(Pane::Git) && b.keys.contains(&KeyCode::Char(c)));
+                .any(|b| b.pane == Some(Pane::Git) && b.keys.contains(&KeyCode::Char(c).into()));
             assert!(!hit, "{c} is bound in the git pane");
         }
         assert_eq!(
@@ -383,10 +399,9 @@ mod tests {
         assert_eq!(at(KeyCode::Enter, Pane::Storage), Some(Action::Details));
         assert_eq!(at(KeyCode::Char('/'), Pane::Storage), Some(Action::Filter));
         for c in ['r', 's', 'S'] {
-            let hit = k
-                .bindings
-                .iter()
-                .any(|b| b.pane == Some(Pane::Storage) && b.keys.contains(&KeyCode::Char(c)));
+            let hit = k.bindings.iter().any(|b| {
+                b.pane == Some(Pane::Storage) && b.keys.contains(&KeyCode::Char(c).into())
+            });
             assert!(!hit, "{c} is bound in the storage pane");
         }
     }

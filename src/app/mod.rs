@@ -3,8 +3,11 @@ pub mod cluster;
 pub mod diff;
 mod git;
 pub mod keymap;
+pub mod keymap_config;
+pub mod keys;
 pub mod marks;
 pub mod metrics;
+mod mouse;
 pub mod msg;
 pub mod ops;
 pub mod state;
@@ -21,5 +24,7 @@ pub use update::update;
 mod storage_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_mouse;
 #[cfg(test)]
 mod tests_ops;

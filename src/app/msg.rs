@@ -9,6 +9,12 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or a wheel turn at a terminal cell.
+    Mouse {
+        kind: MouseKind,
+        col: u16,
+        row: u16,
+    },
     Resize(u16, u16),
     /// The wall clock, unix seconds, once a minute.
     Tick(i64),
@@ -19,6 +25,14 @@ pub enum Msg {
     /// A command finished: its id and a one-line outcome.
     Done(u64, Result<String, String>),
     Sync(SyncEvent),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    /// The left button pressed.
+    Click,
+    WheelUp,
+    WheelDown,
 }
 
 /// From the GitOps engine, through the executor.

@@ -540,7 +540,7 @@ impl Harness {
     }
 
     /// Opens `shop` and selects the `web` Deployment.
-    fn select_web(&mut self) {
+    pub(super) fn select_web(&mut self) {
         self.quietly([ch('j'), press(KeyCode::Enter)]);
         assert_eq!(self.names(), ["monitoring", "shop", "db", "web"]);
         self.quietly([ch('G')]);
@@ -560,7 +560,7 @@ pub(super) fn commits(from: usize, n: usize) -> Vec<CommitRow> {
         .collect()
 }
 
-fn repo(head: &str) -> RepoInfo {
+pub(super) fn repo(head: &str) -> RepoInfo {
     RepoInfo {
         path: "/srv/gitops/shop".into(),
         branch: "main".into(),
@@ -1165,7 +1165,7 @@ fn r_refreshes_storage_and_the_current_graph() {
 
 // ── Storage ──────────────────────────────────────────────────────────────────
 
-fn volumes(n: usize) -> Vec<VolumeRow> {
+pub(super) fn volumes(n: usize) -> Vec<VolumeRow> {
     (0..n)
         .map(|i| VolumeRow {
             id: format!("{i}"),

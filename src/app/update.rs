@@ -3,6 +3,7 @@ use super::cluster::{Connection, Detail, Health, Kind, KindStatus, ObjRow};
 use super::git;
 use super::keymap::{Action, Keymap};
 use super::metrics;
+use super::mouse;
 use super::msg::{ClusterEvent, Command, MetricsEvent, Msg, SyncEvent, View, WriteIntent};
 use super::ops;
 use super::state::{Confirm, Input, Link, Pane, State};
@@ -23,6 +24,12 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
         Msg::Key(key) => {
             key_pressed(state, keymap, key, &mut out);
             metrics::follow_selection(state, &mut out);
+        }
+        Msg::Mouse { kind, col, row } => {
+            if mouse::event(state, kind, col, row, &mut out) {
+                state.dirty = true;
+                metrics::follow_selection(state, &mut out);
+            }
         }
         Msg::Resize(cols, rows) => {
             state.dirty = true;
@@ -154,10 +161,12 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         return;
     }
     if state.help {
-        if matches!(
-            key.code,
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
-        ) {
+        // Whatever keys open the help and quit also close it.
+        let closes = matches!(
+            keymap.lookup(&key, state.focus),
+            Some(Action::Help | Action::Quit)
+        );
+        if key.code == KeyCode::Esc || closes {
             state.help = false;
         }
         return;
@@ -496,7 +505,12 @@ fn clamp_move(selected: usize, len: usize, delta: i64) -> usize {
 }
 
 fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
-    match state.focus {
+    move_in(state, state.focus, delta, out)
+}
+
+/// Moves the selection of a pane, focused or not (the wheel scrolls the pane under it).
+pub(super) fn move_in(state: &mut State, pane: Pane, delta: i64, out: &mut Vec<Command>) {
+    match pane {
         Pane::Cluster => {
             let len = state.cluster.tree().len();
             state.cluster.selected = clamp_move(state.cluster.selected, len, delta);

@@ -9,7 +9,7 @@ use crate::app::state::Pane;
 use crate::app::sync::Mark;
 use crate::app::tree::{Item, TreeLine};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
@@ -68,21 +68,11 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     } else {
         errors
     };
-    let height = if lines.is_empty() {
-        0
-    } else {
-        3.min(inner.height / 2)
-    };
-    let [err_area, table_area] =
-        Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
+    let [err_area, table_area, warn_area] = super::layout::cluster_parts(s, inner);
     let failing = !lines.is_empty();
     if failing {
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), err_area);
     }
-    // The warnings strip takes up to a quarter of the pane, only when there are any.
-    let warn_height = (c.warnings.len() as u16).min(table_area.height / 4);
-    let [table_area, warn_area] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(warn_height)]).areas(table_area);
     let tree = c.tree();
     if tree.is_empty() {
         let text = match (failing, c.is_loaded()) {
@@ -136,7 +126,10 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
             Default::default()
         })
         .column_spacing(1);
-    let mut ts = TableState::default().with_selected(Some(c.selected));
+    let first = super::layout::first_row(c.selected, table_area.height.saturating_sub(1) as usize);
+    let mut ts = TableState::default()
+        .with_offset(first)
+        .with_selected(Some(c.selected));
     f.render_stateful_widget(table, table_area, &mut ts);
     warnings(f, s, theme, warn_area);
 }

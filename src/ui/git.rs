@@ -62,7 +62,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     };
     // Only the window on screen is built: rows the same way Table scrolls them.
     let height = area.height.saturating_sub(3).max(1) as usize;
-    let first = (g.selected + 1).saturating_sub(height);
+    let first = super::layout::first_row(g.selected, height);
     let rows: Vec<Row> = (first..g.entries().min(first + height))
         .filter_map(|i| g.entry(i).map(|e| (i, e)))
         .map(|(i, e)| match e {

@@ -6,6 +6,7 @@ pub mod format;
 mod git;
 mod glyphs;
 mod help;
+pub mod layout;
 mod legend;
 mod metrics;
 mod ops;
@@ -40,30 +41,17 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
         return;
     }
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
-    if tabbed(f.area().width, f.area().height) {
-        let [tabs, rest] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(main);
-        f.render_widget(Paragraph::new(tab_bar(s, theme)), tabs);
-        pane(f, s, theme, s.focus, rest);
-    } else if s.zoom {
-        pane(f, s, theme, s.focus, main);
-    } else {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
-        let [tl, tr] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-        let [bl, br] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-            .areas(bottom);
-        for (p, area) in [
-            (Pane::Cluster, tl),
-            (Pane::Git, tr),
-            (Pane::Metrics, bl),
-            (Pane::Storage, br),
-        ] {
-            pane(f, s, theme, p, area);
-        }
+    let area = f.area();
+    if tabbed(area.width, area.height) {
+        f.render_widget(
+            Paragraph::new(tab_bar(s, theme)),
+            Rect::new(0, 0, area.width, 1),
+        );
     }
-    status::draw(f, s, theme, bar);
+    for (p, rect) in layout::layout(area.width, area.height, s.zoom, s.focus) {
+        pane(f, s, theme, p, rect);
+    }
+    status::draw(f, s, theme, keymap, bar);
     if s.help {
         help::draw(f, s, theme, keymap, main);
     }

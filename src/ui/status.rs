@@ -2,6 +2,7 @@
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::cluster::{Connection, KindStatus};
+use crate::app::keymap::{Action, Keymap};
 use crate::app::state::{Link, Pane};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -46,7 +47,7 @@ pub fn cluster_link(s: &State) -> Link {
     }
 }
 
-pub fn draw(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
+pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap, area: Rect) {
     let bar = theme.style("statusbar");
     // While a filter or command is typed, the bar is its prompt.
     if let Some(input) = &s.input {
@@ -140,7 +141,13 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, area: Rect) {
             theme.style(token).bg(bar.bg.unwrap_or_default()),
         ));
     }
-    spans.push(Span::styled(" ? ", theme.style("statusbar.key")));
-    spans.push(Span::styled("help ", bar));
+    // The help's key as configured; none when `[keys]` left it unbound.
+    if let Some(key) = keymap.first_key(Action::Help) {
+        spans.push(Span::styled(
+            format!(" {key} "),
+            theme.style("statusbar.key"),
+        ));
+        spans.push(Span::styled("help ", bar));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }

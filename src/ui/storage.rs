@@ -8,7 +8,7 @@ use crate::app::state::{Link, Pane, PxNode};
 use crate::app::storage::{self, PxProblem, VolumeLine};
 use crate::config::Unit;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
@@ -131,11 +131,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let node_lines = nodes(s, theme, inner);
-    let [top, table_area] = Layout::vertical([
-        Constraint::Length(node_lines.len() as u16),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
+    let [top, table_area] = super::layout::storage_parts(st, inner);
     f.render_widget(Paragraph::new(node_lines), top);
     if lines.is_empty() {
         let text = if st.filter.trim().is_empty() {
@@ -162,10 +158,9 @@ fn nodes<'a>(s: &State, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
             theme.style("status.error"),
         ));
     }
-    if st.nodes.is_empty() || area.height < 4 {
+    let Some(roomy) = super::layout::node_lines(st, area) else {
         return out;
-    }
-    let roomy = area.height as usize >= st.nodes.len() + 6 && area.width >= 60;
+    };
     if roomy {
         out.extend(st.nodes.iter().map(|n| node_line(theme, n)));
     } else {
@@ -395,6 +390,12 @@ fn volume_table(
             Default::default()
         })
         .column_spacing(1);
-    let mut ts = TableState::default().with_selected(selected);
+    let first = super::layout::first_row(
+        selected.unwrap_or(0),
+        area.height.saturating_sub(1) as usize,
+    );
+    let mut ts = TableState::default()
+        .with_offset(first)
+        .with_selected(selected);
     f.render_stateful_widget(table, area, &mut ts);
 }

@@ -631,6 +631,26 @@ fn help_in_write_mode_lists_the_restart_key() {
 }
 
 #[test]
+fn help_shows_the_keys_the_config_file_set() {
+    let mut s = Screen::new(false);
+    let text =
+        "[keys]\nrestart = [\"R\", \"ctrl-r\"]\nquit = [\"ctrl-q\"]\nhelp = [\"f1\", \"?\"]\n";
+    s.keymap = crate::app::keymap_config::read(std::path::Path::new("config.toml"), text)
+        .expect("a [keys] table")
+        .expect("valid keys");
+    s.everything().keys("?");
+    let b = s.draw();
+    let (x, y) = find(&b, "restart the selected workload  (Cluster)");
+    assert_eq!(find_in_row(&b, y, "R C-r"), Some(x - 7));
+    assert_styled(&b, (x - 5, y), "C-r", s.style("help.key"));
+    let text = screen_text(&b);
+    assert!(text.contains("C-q  quit"), "{text}");
+    assert!(!text.contains(" q  quit"), "{text}");
+    // The status bar names the help's first key.
+    assert!(text.contains(" F1 help"), "{text}");
+}
+
+#[test]
 fn the_confirm_dialog_previews_the_restart() {
     let mut s = Screen::new(false);
     // Open shop, select the web Deployment, ask to restart it.
