@@ -636,8 +636,8 @@ fn watch_mode_shows_tiles_and_ignores_every_write_key() {
         .iter()
         .filter(|b| b.writes)
         .flat_map(|b| b.keys.clone())
-        .filter_map(|k| match k {
-            KeyCode::Char(c) => Some(c.to_string()),
+        .filter_map(|k| match k.code {
+            KeyCode::Char(c) if k.mods.is_empty() || c.is_ascii_uppercase() => Some(c.to_string()),
             KeyCode::Enter => Some("Enter".into()),
             _ => None,
         })
