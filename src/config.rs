@@ -72,6 +72,9 @@ pub struct Cli {
     /// Log file (default: ~/.local/state/sextant/sextant.log)
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
+    /// Audit log: one JSON line per write (default: ~/.local/state/sextant/audit.log)
+    #[arg(long, global = true)]
+    pub audit_log: Option<PathBuf>,
     /// Benchmark aid: quit after the first complete frame and print timings
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -97,6 +100,7 @@ pub struct FileConfig {
     pub portworx_token_file: Option<PathBuf>,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
+    pub audit_log: Option<PathBuf>,
     #[serde(default)]
     pub graphs: Vec<GraphSpec>,
 }
@@ -199,6 +203,8 @@ pub struct Settings {
     pub theme: String,
     pub graphs: Vec<GraphSpec>,
     pub log_file: PathBuf,
+    /// Where every write is recorded, one JSON line each.
+    pub audit_log: PathBuf,
     pub exit_after_first_frame: bool,
 }
 
@@ -384,6 +390,10 @@ impl Settings {
             log_file: cli
                 .log_file
                 .unwrap_or_else(|| state_dir().join("sextant.log")),
+            audit_log: cli
+                .audit_log
+                .or(file.audit_log)
+                .unwrap_or_else(|| state_dir().join("audit.log")),
             exit_after_first_frame: cli.exit_after_first_frame,
         }
     }
@@ -405,6 +415,28 @@ mod tests {
         assert_eq!(s.prometheus.as_deref(), Some("http://p:9090"));
         assert!(s.read_only);
         assert_eq!(s.graphs, default_graphs());
+    }
+
+    #[test]
+    fn the_audit_log_comes_from_the_flag_then_the_file() {
+        let file = parse_file_config("audit_log = \"/var/log/sextant/audit.log\"").unwrap();
+        let s = Settings::resolve(Cli::parse_from(["sextant", "--repo", "/tmp"]), file);
+        assert_eq!(s.audit_log, PathBuf::from("/var/log/sextant/audit.log"));
+        let file = parse_file_config("audit_log = \"/var/log/sextant/audit.log\"").unwrap();
+        let cli = Cli::parse_from(["sextant", "--audit-log", "/tmp/a.log", "--repo", "/tmp"]);
+        assert_eq!(
+            Settings::resolve(cli, file).audit_log,
+            PathBuf::from("/tmp/a.log")
+        );
+        let s = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(
+            s.audit_log.ends_with("sextant/audit.log"),
+            "{:?}",
+            s.audit_log
+        );
     }
 
     #[test]
