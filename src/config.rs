@@ -80,6 +80,9 @@ pub struct Cli {
     /// Log file (default: ~/.local/state/sextant/sextant.log)
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
+    /// Audit log: one JSON line per write (default: ~/.local/state/sextant/audit.log)
+    #[arg(long, global = true)]
+    pub audit_log: Option<PathBuf>,
     /// Benchmark aid: quit after the first complete frame and print timings
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -108,6 +111,7 @@ pub struct FileConfig {
     pub theme: Option<String>,
     /// Mouse capture: clicks select panes and rows, the wheel scrolls (default on).
     pub mouse: Option<bool>,
+    pub audit_log: Option<PathBuf>,
     #[serde(default)]
     pub graphs: Vec<GraphSpec>,
     /// `[keys]`: read with its line numbers by `keymap_config::read`, into `keymap`.
@@ -258,6 +262,8 @@ pub struct Settings {
     pub config_problem: Option<String>,
     pub mouse: bool,
     pub log_file: PathBuf,
+    /// Where every write is recorded, one JSON line each.
+    pub audit_log: PathBuf,
     pub exit_after_first_frame: bool,
 }
 
@@ -460,6 +466,10 @@ impl Settings {
             log_file: cli
                 .log_file
                 .unwrap_or_else(|| state_dir().join("sextant.log")),
+            audit_log: cli
+                .audit_log
+                .or(file.audit_log)
+                .unwrap_or_else(|| state_dir().join("audit.log")),
             exit_after_first_frame: cli.exit_after_first_frame,
         }
     }
@@ -481,6 +491,28 @@ mod tests {
         assert_eq!(s.prometheus.as_deref(), Some("http://p:9090"));
         assert!(s.read_only);
         assert_eq!(s.graphs, default_graphs());
+    }
+
+    #[test]
+    fn the_audit_log_comes_from_the_flag_then_the_file() {
+        let file = parse_file_config("audit_log = \"/var/log/sextant/audit.log\"").unwrap();
+        let s = Settings::resolve(Cli::parse_from(["sextant", "--repo", "/tmp"]), file);
+        assert_eq!(s.audit_log, PathBuf::from("/var/log/sextant/audit.log"));
+        let file = parse_file_config("audit_log = \"/var/log/sextant/audit.log\"").unwrap();
+        let cli = Cli::parse_from(["sextant", "--audit-log", "/tmp/a.log", "--repo", "/tmp"]);
+        assert_eq!(
+            Settings::resolve(cli, file).audit_log,
+            PathBuf::from("/tmp/a.log")
+        );
+        let s = Settings::resolve(
+            Cli::parse_from(["sextant", "--repo", "/tmp"]),
+            FileConfig::default(),
+        );
+        assert!(
+            s.audit_log.ends_with("sextant/audit.log"),
+            "{:?}",
+            s.audit_log
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Sources send messages; one state is changed by a pure reducer; views only draw;
 //! an executor runs commands. See shared/STYLE.md.
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod edit;

@@ -65,6 +65,7 @@ fn start_sources(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Handles {
             app: settings.app.clone(),
         },
         px,
+        audit: crate::audit::AuditLog::new(settings.audit_log.clone()),
     }
 }
 

@@ -45,6 +45,9 @@ fn handles() -> Handles {
         kubeconfig: None,
         gitops: Default::default(),
         px: watch::channel(Err("no Portworx in this test".into())).1,
+        audit: sextant::audit::AuditLog::new(
+            std::env::temp_dir().join(format!("sextant-executor-{}.log", common::unique())),
+        ),
     }
 }
 

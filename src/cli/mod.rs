@@ -2,6 +2,7 @@
 //! for scripts and runbooks.
 //! Human output by default, `--output json` for machines, and exit codes a script can
 //! rely on (README lists them).
+use crate::audit::{self, AuditLog, Mutation, Recorder};
 use crate::config::{Scope, Settings};
 use crate::engine::plan::{Action, Plan, plan};
 use crate::engine::record::SyncRecord;
@@ -125,6 +126,8 @@ struct Ctx {
     target: Target,
     context: String,
     json: bool,
+    /// Records every write: the audit log, and Events on the objects changed.
+    rec: Recorder,
 }
 
 impl Ctx {
@@ -155,6 +158,12 @@ async fn open(s: &Settings, json: bool) -> Result<Ctx, String> {
         &Scope::FromContext,
     )
     .await?;
+    let rec = Recorder {
+        log: AuditLog::new(s.audit_log.clone()),
+        who: gitops::identity(&repo),
+        context: c.context.clone(),
+        kube: Some(c.client.clone()),
+    };
     let target = Target::new(c.client, c.namespace.unwrap_or_else(|| "default".into()));
     Ok(Ctx {
         repo,
@@ -163,6 +172,7 @@ async fn open(s: &Settings, json: bool) -> Result<Ctx, String> {
         target,
         context: c.context,
         json,
+        rec,
     })
 }
 
@@ -479,24 +489,29 @@ async fn apply_plan(
     let say = move |l: String| say(json, &l);
     let mut opts = opts.clone();
     let stateful = snapshot::changed_by(p);
-    opts.snapshots = if !snapshot_first || stateful.is_empty() {
-        Vec::new()
+    let snapshots = if !snapshot_first || stateful.is_empty() {
+        Ok(Vec::new())
     } else {
         let now = sync::read_record(&ctx.target, &ctx.app)
             .await
             .ok()
             .flatten();
-        snapshot::before_sync(
-            w,
-            &ctx.target.client,
-            &stateful,
-            now.map(|r| r.commit),
-            &say,
-        )
-        .await
-        .map_err(|e| (e, INCOMPLETE))?
+        let client = &ctx.target.client;
+        let commit = now.map(|r| r.commit);
+        audit::snapshot_before_sync(&ctx.rec, w, client, &stateful, commit, &say).await
+    };
+    opts.snapshots = match snapshots {
+        Ok(s) => s,
+        Err(e) => {
+            let m = audit::sync_not_applied(&p.app, &p.commit, &e);
+            ctx.rec.record(w, &m).await;
+            return Err((e, INCOMPLETE));
+        }
     };
     let report = sync::execute(&ctx.target, w, p, &opts, &say).await;
+    for m in audit::sync_mutations(&ctx.rec, &p.app, &report).await {
+        ctx.rec.record(w, &m).await;
+    }
     finish(ctx, &report)
 }
 
@@ -527,7 +542,20 @@ async fn rollback(ctx: &Ctx, w: Option<&Writer>, sha: &str, yes: bool, opts: &Op
     if !yes && !confirm(&format!("create a commit that reverts {}?", short(&target))) {
         return Err(("not confirmed: nothing changed".into(), REFUSED));
     }
-    let new = gitops::revert(&ctx.repo, w, &target).map_err(|e| (e, INCOMPLETE))?;
+    let reverted = gitops::revert(&ctx.repo, w, &target);
+    let m = Mutation {
+        action: audit::Action::Rollback,
+        target: format!(
+            "{}: revert {}",
+            audit::repo_target(&ctx.repo),
+            short(&target)
+        ),
+        commit: reverted.as_ref().ok().cloned(),
+        result: reverted.clone(),
+        events: Vec::new(),
+    };
+    ctx.rec.record(w, &m).await;
+    let new = reverted.map_err(|e| (e, INCOMPLETE))?;
     ctx.say(&format!(
         "committed {} reverting {}",
         short(&new),

@@ -1,5 +1,6 @@
 //! `sextant volumes | snapshot | restore`: the storage engine for scripts and runbooks.
 use super::{Cmd, ERROR, INCOMPLETE, OK, REFUSED, Res, say};
+use crate::audit::{Action, AuditLog, Recorder, workload_ref};
 use crate::config::{Scope, Settings};
 use crate::engine::restore::{self, Plan};
 use crate::engine::restore_run::{self, Options};
@@ -19,6 +20,8 @@ struct Ctx {
     namespace: String,
     context: String,
     json: bool,
+    /// Records every write: the audit log, and an Event on the workload.
+    rec: Recorder,
 }
 
 async fn connect(s: &Settings, json: bool) -> Result<Ctx, (String, u8)> {
@@ -29,11 +32,18 @@ async fn connect(s: &Settings, json: bool) -> Result<Ctx, (String, u8)> {
     )
     .await
     .map_err(|e| (e, ERROR))?;
+    let rec = Recorder {
+        log: AuditLog::new(s.audit_log.clone()),
+        who: crate::audit::who(s.repo.as_deref()),
+        context: c.context.clone(),
+        kube: Some(c.client.clone()),
+    };
     Ok(Ctx {
         namespace: c.namespace.clone().unwrap_or_else(|| "default".into()),
         context: c.context,
         client: c.client,
         json,
+        rec,
     })
 }
 
@@ -165,9 +175,22 @@ async fn volumes(s: &Settings, json: bool) -> Res {
 async fn take(ctx: &Ctx, w: &Writer, req: &Request) -> Res {
     let json = ctx.json;
     let progress = move |l: String| say(json, &l);
-    let set = snapshot::take(w, &ctx.client, req, &progress)
-        .await
-        .map_err(|e| (format!("snapshot of {}: {e}", req.workload), INCOMPLETE))?;
+    let taken = snapshot::take(w, &ctx.client, req, &progress).await;
+    let wl = &req.workload;
+    let result = taken.as_ref().map(|set| {
+        format!(
+            "snapshot set {}: {} snapshots",
+            set.set,
+            set.snapshots.len()
+        )
+    });
+    let obj = workload_ref(wl.kind.as_str(), &wl.namespace, &wl.name);
+    let (target, commit) = (wl.to_string(), req.commit.clone());
+    let result = result.map_err(String::clone);
+    ctx.rec
+        .workload(w, Action::Snapshot, obj, target, commit, &result)
+        .await;
+    let set = taken.map_err(|e| (format!("snapshot of {wl}: {e}"), INCOMPLETE))?;
     if json {
         println!("{:#}", json!(set));
     } else {
@@ -227,7 +250,32 @@ async fn restore_cmd(
     }
     let json = ctx.json;
     let progress = move |l: String| say(json, &l);
-    match restore_run::run(w, &ctx.client, px, &plan, opts, &progress).await {
+    let ran = restore_run::run(w, &ctx.client, px, &plan, opts, &progress).await;
+    let result = match &ran {
+        Ok(done) => Ok(format!(
+            "restored {}{}",
+            done.restored.join(", "),
+            done.safety
+                .as_ref()
+                .map(|s| format!("; the data from before is in set {s}"))
+                .unwrap_or_default()
+        )),
+        Err(f) => Err(f.to_string().lines().next().unwrap_or_default().to_string()),
+    };
+    let wl = &plan.workload;
+    let obj = workload_ref(wl.kind.as_str(), &wl.namespace, &wl.name);
+    let target = format!("{wl} from {}", plan.snapshot);
+    ctx.rec
+        .workload(
+            w,
+            Action::Restore,
+            obj,
+            target,
+            plan.commit.clone(),
+            &result,
+        )
+        .await;
+    match ran {
         Ok(done) => {
             if json {
                 println!(

@@ -30,6 +30,9 @@ pub struct Outcome {
     /// "applied", "pruned", "skipped: …" or the error.
     pub result: String,
     pub ok: bool,
+    /// The applied object's uid, for the Event on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -54,6 +57,7 @@ fn outcome(s: &Step, ok: bool, result: impl Into<String>) -> Outcome {
         action: s.action,
         result: result.into(),
         ok,
+        uid: None,
     }
 }
 
@@ -90,8 +94,13 @@ pub async fn execute(
                         if s.object.kind == "CustomResourceDefinition" {
                             established(t, &live).await;
                         }
+                        let uid = live.pointer("/metadata/uid").and_then(Value::as_str);
+                        let uid = uid.map(String::from);
                         applied.push((s.object.clone(), live));
-                        outcome(s, true, "applied")
+                        Outcome {
+                            uid,
+                            ..outcome(s, true, "applied")
+                        }
                     }
                     Err(e) => outcome(s, false, e),
                 }

@@ -5,6 +5,7 @@ use super::{ClusterSlot, Writer};
 use crate::app::Msg;
 use crate::app::msg::{GitEvent, SyncEvent, WriteIntent};
 use crate::app::sync::Drift;
+use crate::audit::{self, Action, Mutation, Recorder};
 use crate::engine::plan::{Plan, plan};
 use crate::engine::sync::{self, Options};
 use crate::engine::target::Target;
@@ -108,45 +109,29 @@ pub fn spawn_drift(g: GitOps, slot: Arc<Mutex<ClusterSlot>>, tx: Sender<Msg>) ->
     wake
 }
 
-/// The GitOps writes. Ok is the line the status bar shows.
+/// The GitOps writes, each recorded. Ok is the line the status bar shows.
 pub async fn write(
     g: &GitOps,
     slot: &Arc<Mutex<ClusterSlot>>,
     w: Arc<Writer>,
+    rec: &Recorder,
     id: u64,
     intent: &WriteIntent,
     tx: &Sender<Msg>,
 ) -> Result<String, String> {
     match intent {
-        WriteIntent::Sync {
-            plan,
-            prune,
-            force,
-            snapshot_first,
-        } => {
-            let t = target(slot).await?;
-            let repo = g.repo.clone();
-            let synced_by = blocking(move || Ok(gitops::identity(&open(&repo)?))).await?;
-            let ptx = tx.clone();
-            let progress = move |line: String| {
-                let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
+        WriteIntent::Sync { plan, .. } => {
+            let r = match sync_plan(g, slot, &w, rec, id, intent, tx).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let m = audit::sync_not_applied(&plan.app, &plan.commit, &e);
+                    rec.record(&w, &m).await;
+                    return Err(e);
+                }
             };
-            let stateful = snapshot::changed_by(plan);
-            let snapshots = if *snapshot_first && !stateful.is_empty() {
-                let now = sync::read_record(&t, &g.app).await.ok().flatten();
-                let commit = now.map(|r| r.commit);
-                snapshot::before_sync(&w, &t.client, &stateful, commit, &progress).await?
-            } else {
-                Vec::new()
-            };
-            let opts = Options {
-                prune: *prune,
-                force_conflicts: *force,
-                timeout: ROLLOUT_TIMEOUT,
-                synced_by,
-                snapshots,
-            };
-            let r = sync::execute(&t, &w, plan, &opts, &progress).await;
+            for m in audit::sync_mutations(rec, &plan.app, &r).await {
+                rec.record(&w, &m).await;
+            }
             let sha = crate::engine::short(&plan.commit, 8);
             if r.complete() {
                 Ok(format!("synced {sha}"))
@@ -159,9 +144,12 @@ pub async fn write(
             }
         }
         WriteIntent::Revert { sha, .. } => {
-            let (repo, sha2) = (g.repo.clone(), sha.clone());
-            let w2 = w.clone();
-            let new = blocking(move || gitops::revert(&open(&repo)?, &w2, &sha2)).await?;
+            let (w2, sha2) = (w.clone(), sha.clone());
+            let detail = format!("revert {}", crate::engine::short(sha, 8));
+            let new = git_write(g, &w, rec, Action::Rollback, detail, move |repo| {
+                gitops::revert(repo, &w2, &sha2)
+            })
+            .await?;
             // The preview of the revert's sync follows; applying it is another yes.
             let (g, slot, tx) = (g.clone(), slot.clone(), tx.clone());
             let rev = new.clone();
@@ -173,13 +161,21 @@ pub async fn write(
             ))
         }
         WriteIntent::Commit { files, message } => {
-            let (repo, files, message) = (g.repo.clone(), files.clone(), message.clone());
-            let sha = blocking(move || gitops::commit(&open(&repo)?, &w, &files, &message)).await?;
+            let (files, message, w2) = (files.clone(), message.clone(), w.clone());
+            let detail = files.join(", ");
+            let sha = git_write(g, &w, rec, Action::Commit, detail, move |repo| {
+                gitops::commit(repo, &w2, &files, &message)
+            })
+            .await?;
             Ok(format!("committed {}", crate::engine::short(&sha, 8)))
         }
         WriteIntent::Push => {
-            let repo = g.repo.clone();
-            blocking(move || gitops::push(&open(&repo)?, &w)).await
+            let w2 = w.clone();
+            let detail = "push to origin".to_string();
+            git_write(g, &w, rec, Action::Push, detail, move |repo| {
+                gitops::push(repo, &w2)
+            })
+            .await
         }
         WriteIntent::Restart { .. }
         | WriteIntent::Snapshot { .. }
@@ -187,6 +183,83 @@ pub async fn write(
             unreachable!("cluster and storage writes run elsewhere")
         }
     }
+}
+
+/// Snapshots the StatefulSets a sync changes when asked, then applies the plan.
+async fn sync_plan(
+    g: &GitOps,
+    slot: &Arc<Mutex<ClusterSlot>>,
+    w: &Writer,
+    rec: &Recorder,
+    id: u64,
+    intent: &WriteIntent,
+    tx: &Sender<Msg>,
+) -> Result<sync::Report, String> {
+    let WriteIntent::Sync {
+        plan,
+        prune,
+        force,
+        snapshot_first,
+    } = intent
+    else {
+        unreachable!("a sync")
+    };
+    let t = target(slot).await?;
+    let repo = g.repo.clone();
+    let synced_by = blocking(move || Ok(gitops::identity(&open(&repo)?))).await?;
+    let ptx = tx.clone();
+    let progress = move |line: String| {
+        let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
+    };
+    let stateful = snapshot::changed_by(plan);
+    let snapshots = if *snapshot_first && !stateful.is_empty() {
+        let now = sync::read_record(&t, &g.app).await.ok().flatten();
+        let commit = now.map(|r| r.commit);
+        audit::snapshot_before_sync(rec, w, &t.client, &stateful, commit, &progress).await?
+    } else {
+        Vec::new()
+    };
+    let opts = Options {
+        prune: *prune,
+        force_conflicts: *force,
+        timeout: ROLLOUT_TIMEOUT,
+        synced_by,
+        snapshots,
+    };
+    Ok(sync::execute(&t, w, plan, &opts, &progress).await)
+}
+
+/// Runs a git write on a blocking thread and records it: the working tree and branch
+/// with `detail`, and the commit made (for a push, the one pushed).
+async fn git_write(
+    g: &GitOps,
+    w: &Writer,
+    rec: &Recorder,
+    action: Action,
+    detail: String,
+    f: impl FnOnce(&Repository) -> Result<String, String> + Send + 'static,
+) -> Result<String, String> {
+    let dir = g.repo.clone();
+    let done = blocking(move || {
+        let repo = open(&dir)?;
+        let r = f(&repo);
+        let head = gitops::resolve(&repo, "HEAD").ok();
+        Ok((audit::repo_target(&repo), r, head))
+    })
+    .await;
+    let (target, r, head) = done.unwrap_or_else(|e| {
+        let dir = g.repo.as_ref().map(|d| d.display().to_string());
+        (dir.unwrap_or_else(|| "no repository".into()), Err(e), None)
+    });
+    let m = Mutation {
+        action,
+        target: format!("{target}: {detail}"),
+        commit: head.filter(|_| r.is_ok() || action == Action::Push),
+        result: r.clone(),
+        events: Vec::new(),
+    };
+    rec.record(w, &m).await;
+    r
 }
 
 /// The working tree's changed files, for the commit dialog.

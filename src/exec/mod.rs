@@ -4,6 +4,7 @@
 use crate::app::Msg;
 use crate::app::cluster::Kind;
 use crate::app::msg::{ClusterEvent, Command, SyncEvent, WriteIntent};
+use crate::audit::{Action, AuditLog, Mutation, Recorder};
 use crate::engine::target::Target;
 use crate::sources::git::GitRequest;
 use crate::sources::prometheus::View;
@@ -37,6 +38,8 @@ pub struct Handles {
     pub gitops: GitOps,
     /// For restores: the client the Portworx poller found, or why none yet.
     pub px: watch::Receiver<Result<crate::sources::portworx::PxClient, String>>,
+    /// Where every write is recorded.
+    pub audit: AuditLog,
 }
 
 /// The cluster connection of the moment: its client and its watchers, replaced
@@ -44,6 +47,8 @@ pub struct Handles {
 #[derive(Default)]
 pub struct ClusterSlot {
     pub client: Option<kube::Client>,
+    /// The kube context, for the audit log.
+    context: String,
     /// The engine's view of the same connection (discovery is cached in it).
     target: Option<Arc<Target>>,
     watchers: Vec<JoinHandle<()>>,
@@ -64,6 +69,8 @@ pub struct Executor {
     handles: Handles,
     cluster: Arc<Mutex<ClusterSlot>>,
     writer: Option<Arc<Writer>>,
+    /// Who writes, for the audit log: the repository's git identity, else $USER.
+    who: String,
     drift: Arc<Notify>,
     tx: Sender<Msg>,
 }
@@ -73,10 +80,12 @@ impl Executor {
         let writer = Writer::grant(write).map(Arc::new);
         let cluster: Arc<Mutex<ClusterSlot>> = Arc::default();
         let drift = gitops::spawn_drift(handles.gitops.clone(), cluster.clone(), tx.clone());
+        let who = crate::audit::who(handles.gitops.repo.as_deref());
         Executor {
             handles,
             cluster,
             writer,
+            who,
             drift,
             tx,
         }
@@ -192,12 +201,14 @@ impl Executor {
                             let ns = c.client.default_namespace().to_string();
                             slot.target = Some(Arc::new(Target::new(c.client.clone(), ns)));
                             slot.client = Some(c.client);
+                            slot.context = c.context;
                             drift.notify_one();
                         }
                         Err(e) => {
                             tracing::warn!("cluster: {e}");
                             slot.client = None;
                             slot.target = None;
+                            slot.context.clear();
                             let _ = tx.send(Msg::Cluster(ClusterEvent::ConfigFailed(e))).await;
                         }
                     }
@@ -214,20 +225,31 @@ impl Executor {
                 };
                 let (slot, g) = (self.cluster.clone(), self.handles.gitops.clone());
                 let px = self.handles.px.borrow().clone();
+                let (log, who) = (self.handles.audit.clone(), self.who.clone());
                 tokio::spawn(async move {
                     let what = intent.describe();
+                    let rec = {
+                        let s = slot.lock().await;
+                        Recorder {
+                            log,
+                            who,
+                            context: s.context.clone(),
+                            kube: s.client.clone(),
+                        }
+                    };
+                    // Each write records itself, with what it changed.
                     let work = async {
                         match &intent {
-                            WriteIntent::Restart { .. } => {
-                                let kube = slot.lock().await.client.clone();
-                                write(&writer, kube, &intent)
-                                    .await
-                                    .map(|()| format!("{what}: done"))
-                            }
+                            WriteIntent::Restart { .. } => restart(&writer, &rec, &intent)
+                                .await
+                                .map(|()| format!("{what}: done")),
                             WriteIntent::Snapshot { .. } | WriteIntent::Restore { .. } => {
-                                storage::write(&slot, &px, &writer, id, &intent, &tx).await
+                                storage::write(&slot, &px, &writer, &rec, id, &intent, &tx).await
                             }
-                            _ => gitops::write(&g, &slot, writer, id, &intent, &tx).await,
+                            _ => {
+                                gitops::write(&g, &slot, writer.clone(), &rec, id, &intent, &tx)
+                                    .await
+                            }
                         }
                     };
                     let limit = match intent {
@@ -241,14 +263,83 @@ impl Executor {
                     let result = match tokio::time::timeout(limit, work).await {
                         Ok(Ok(done)) => Ok(done),
                         Ok(Err(e)) => Err(format!("{what} failed: {e}")),
-                        Err(_) => Err(format!("{what}: no answer within {}s", limit.as_secs())),
+                        Err(_) => {
+                            // Cut off before it could record itself.
+                            let e = format!("no answer within {}s", limit.as_secs());
+                            rec.record(&writer, &cut_off(&intent, &e)).await;
+                            Err(format!("{what}: {e}"))
+                        }
                     };
-                    tracing::info!(target: "audit", %what, ok = result.is_ok(), "write");
                     let _ = tx.send(Msg::Done(id, result)).await;
                 });
             }
         }
     }
+}
+
+/// The line of a write that ran out of time: it may have changed things.
+fn cut_off(intent: &WriteIntent, e: &str) -> Mutation {
+    let (action, target) = match intent {
+        WriteIntent::Restart {
+            kind,
+            namespace,
+            name,
+        } => (
+            Action::Restart,
+            format!("{} {namespace}/{name}", kind.label()),
+        ),
+        WriteIntent::Sync { plan, .. } => (Action::Sync, format!("app {}", plan.app)),
+        WriteIntent::Revert { .. } => (Action::Rollback, "repository".into()),
+        WriteIntent::Commit { .. } => (Action::Commit, "repository".into()),
+        WriteIntent::Push => (Action::Push, "repository".into()),
+        WriteIntent::Snapshot { workload, .. } => (Action::Snapshot, workload.to_string()),
+        WriteIntent::Restore { plan, .. } => (
+            Action::Restore,
+            format!("{} from {}", plan.workload, plan.snapshot),
+        ),
+    };
+    let commit = match intent {
+        WriteIntent::Sync { plan, .. } => Some(plan.commit.clone()),
+        WriteIntent::Revert { sha, .. } => Some(sha.clone()),
+        _ => None,
+    };
+    Mutation {
+        action,
+        target,
+        commit,
+        result: Err(format!("{e}; it may be partly done")),
+        events: Vec::new(),
+    }
+}
+
+/// Restarts a workload and records it, with an Event on the workload.
+async fn restart(w: &Writer, rec: &Recorder, intent: &WriteIntent) -> Result<(), String> {
+    let r = write(w, rec.kube.clone(), intent).await;
+    let WriteIntent::Restart {
+        kind,
+        namespace,
+        name,
+    } = intent
+    else {
+        unreachable!("a restart")
+    };
+    let result = r.clone().map(|()| String::new());
+    let target = format!("{} {namespace}/{name}", kind.label());
+    if kind.is_workload() {
+        let obj = crate::audit::workload_ref(kind.label(), namespace, name);
+        rec.workload(w, Action::Restart, obj, target, None, &result)
+            .await;
+    } else {
+        let m = Mutation {
+            action: Action::Restart,
+            target,
+            commit: None,
+            result,
+            events: Vec::new(),
+        };
+        rec.record(w, &m).await;
+    }
+    r
 }
 
 async fn write(

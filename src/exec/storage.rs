@@ -3,6 +3,7 @@
 use super::{ClusterSlot, Writer};
 use crate::app::Msg;
 use crate::app::msg::{StorageEvent, SyncEvent, WriteIntent};
+use crate::audit::{Action, Recorder, workload_ref};
 use crate::engine::restore;
 use crate::engine::restore_run::{self, Options};
 use crate::engine::snapshot::{self, Request};
@@ -37,7 +38,36 @@ pub async fn send_plan(slot: &Arc<Mutex<ClusterSlot>>, ns: String, name: String,
         .await;
 }
 
+/// Runs a snapshot or restore and records it, with an Event on the workload.
 pub async fn write(
+    slot: &Arc<Mutex<ClusterSlot>>,
+    px: &Result<PxClient, String>,
+    w: &Writer,
+    rec: &Recorder,
+    id: u64,
+    intent: &WriteIntent,
+    tx: &Sender<Msg>,
+) -> Result<String, String> {
+    let r = run(slot, px, w, id, intent, tx).await;
+    let (action, target, commit, wl) = match intent {
+        WriteIntent::Snapshot {
+            workload, commit, ..
+        } => (Action::Snapshot, workload.to_string(), commit, workload),
+        WriteIntent::Restore { plan, .. } => (
+            Action::Restore,
+            format!("{} from {}", plan.workload, plan.snapshot),
+            &plan.commit,
+            &plan.workload,
+        ),
+        _ => unreachable!("not a storage write"),
+    };
+    let obj = workload_ref(wl.kind.as_str(), &wl.namespace, &wl.name);
+    rec.workload(w, action, obj, target, commit.clone(), &r)
+        .await;
+    r
+}
+
+async fn run(
     slot: &Arc<Mutex<ClusterSlot>>,
     px: &Result<PxClient, String>,
     w: &Writer,
