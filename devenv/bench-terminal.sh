@@ -15,12 +15,14 @@ if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1; then
   "$root/devenv/up.sh"
   started_env=1
 fi
+churn_pid=
 trap 'churn_stop; [ $started_env = 1 ] && "$root/devenv/down.sh"' EXIT
 hz=$(getconf CLK_TCK)
 
 # measure LABEL EXTRA-ARGS: bytes and CPU over $secs seconds, after 15 s to settle.
 measure() {
-  local log="/tmp/sextant-term-$1.log" capture
+  local log capture
+  log="/tmp/sextant-term-$(printf %s "$1" | tr -c 'a-zA-Z0-9' -).log"
   capture=$(mktemp)
   script -qfc "stty cols 160 rows 45; $bin --config $envdir/config.toml $2 --log-file $log" "$capture" >/dev/null 2>&1 &
   sleep 15

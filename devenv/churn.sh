@@ -19,4 +19,4 @@ YAML
     done ) &
   churn_pid=$!
 }
-churn_stop() { kill "$churn_pid" 2>/dev/null || true; }
+churn_stop() { [ -z "${churn_pid:-}" ] || kill "$churn_pid" 2>/dev/null || true; }
