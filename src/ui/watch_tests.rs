@@ -23,9 +23,6 @@ fn the_wall_shows_tiles_sources_and_the_graph() {
     }])))]);
     let b = s.draw_at(160, 45);
     let text = screen_text(&b);
-    if std::env::var("SHOW").is_ok() {
-        eprintln!("{text}");
-    }
     for want in [
         "sextant watch · kind-sextant",
         "kube",
