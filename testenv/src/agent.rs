@@ -54,6 +54,24 @@ impl Px {
         );
         Ok(v)
     }
+    /// The snapshot `name` of `volume`: the one taken before, or a new one.
+    pub(crate) async fn snapshot_once(
+        &self,
+        volume: &str,
+        name: &str,
+        labels: Value,
+    ) -> anyhow::Result<String> {
+        if let Some(id) = self.find(name).await? {
+            return Ok(id);
+        }
+        let body = json!({"volume_id": volume, "name": name, "labels": labels});
+        let v = self.post("/v1/volumes/snapshots", body).await?;
+        v["snapshot_id"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| anyhow::anyhow!("snapshot create returned no snapshot_id"))
+    }
+
     /// The id of the volume or snapshot called `name`, if there is one.
     pub(crate) async fn find(&self, name: &str) -> anyhow::Result<Option<String>> {
         let v = self

@@ -255,19 +255,7 @@ impl Agent {
         let (_, handle) = self.px_volume(&ns, claim).await?;
 
         let px_name = format!("snapshot-{uid}");
-        let snap_id = match self.px.find(&px_name).await? {
-            Some(id) => id,
-            None => self
-                .px
-                .post(
-                    "/v1/volumes/snapshots",
-                    json!({"volume_id": handle, "name": px_name}),
-                )
-                .await?["snapshot_id"]
-                .as_str()
-                .context("snapshot create returned no snapshot_id")?
-                .to_string(),
-        };
+        let snap_id = self.px.snapshot_once(&handle, &px_name, json!({})).await?;
         let snap = self.px.inspect(&snap_id).await?;
         let taken = Taken {
             handle: snap_id,

@@ -145,20 +145,8 @@ impl Agent {
             let (pv, volume) = self.px_volume(&ns, &claim).await?;
             let vs_name = format!("{name}-{claim}");
             let px_name = format!("snapshot-{uid}-{claim}");
-            let snap_id = match self.px.find(&px_name).await? {
-                Some(id) => id,
-                None => self
-                    .px
-                    .post(
-                        "/v1/volumes/snapshots",
-                        json!({"volume_id": volume, "name": px_name,
-                               "labels": {"stork-snap": vs_name, "namespace": ns}}),
-                    )
-                    .await?["snapshot_id"]
-                    .as_str()
-                    .context("snapshot create returned no snapshot_id")?
-                    .to_string(),
-            };
+            let labels = json!({"stork-snap": vs_name, "namespace": ns});
+            let snap_id = self.px.snapshot_once(&volume, &px_name, labels).await?;
             let data_name = format!("k8s-volume-snapshot-{uid}-{claim}");
             let source =
                 json!({"portworxVolume": {"snapshotId": snap_id, "snapshotType": "local"}});
