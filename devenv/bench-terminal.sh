@@ -8,13 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/churn.sh"
 cd "$root"
 secs=${SECS:-60}
-bin=${SEXTANT_BIN:-$root/target/release/sextant}
-[ -x "$bin" ] || die "$bin is missing: run 'make build'"
-started_env=0
-if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1; then
-  "$root/devenv/up.sh"
-  started_env=1
-fi
+sextant_and_env
 churn_pid=
 trap 'churn_stop; [ $started_env = 1 ] && "$root/devenv/down.sh"' EXIT
 hz=$(getconf CLK_TCK)

@@ -5,13 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$root"
 runs=${RUNS:-7}
-bin=${SEXTANT_BIN:-$root/target/release/sextant}
-[ -x "$bin" ] || die "$bin is missing: run 'make build'"
-started_env=0
-if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1; then
-  "$root/devenv/up.sh"
-  started_env=1
-fi
+sextant_and_env
 trap '[ $started_env = 1 ] && "$root/devenv/down.sh"' EXIT
 first_frames "$runs" 120 40 "$bin" --config "$envdir/config.toml" --log-file /tmp/sextant-bench.log
 max() { printf '%s\n' "$@" | sort -n | tail -n1; }

@@ -35,6 +35,18 @@ start() {
   echo $! >"$envdir/pids/$name"
 }
 
+# sextant_and_env: the binary to measure ($bin, release unless SEXTANT_BIN says) and the
+# environment, started unless it runs; $started_env says whether to stop it after.
+sextant_and_env() {
+  bin=${SEXTANT_BIN:-$root/target/release/sextant}
+  [ -x "$bin" ] || die "$bin is missing: run 'make build'"
+  started_env=0
+  if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1; then
+    "$root/devenv/up.sh"
+    started_env=1
+  fi
+}
+
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # first_frames RUNS COLS ROWS SEXTANT-ARGS...: runs sextant RUNS times in a COLSxROWS

@@ -4,14 +4,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$root"
-bin=${SEXTANT_BIN:-$root/target/release/sextant}
-[ -x "$bin" ] || die "$bin is missing: run 'make build'"
 /usr/bin/python3 -c 'import PIL' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pil fonts-dejavu-core >/dev/null
-started_env=0
-if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1; then
-  "$root/devenv/up.sh"
-  started_env=1
-fi
+sextant_and_env
 sock=sextant-shots
 cols=160 rows=44
 cleanup() { tmux -L $sock kill-server 2>/dev/null || true; [ $started_env = 1 ] && "$root/devenv/down.sh"; true; }
