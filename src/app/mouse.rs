@@ -29,6 +29,10 @@ pub(super) fn event(
     if overlay(state) {
         return false;
     }
+    if let Some(p) = layout::tab_at(state.cols, state.rows, col, row) {
+        state.focus = p;
+        return true;
+    }
     let Some((pane, list_row)) = layout::hit(state, col, row) else {
         return false;
     };

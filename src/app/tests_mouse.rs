@@ -144,3 +144,42 @@ fn clicks_are_ignored_while_the_help_or_a_dialog_is_open() {
     h.send(click(70, 5));
     assert_eq!(h.state.focus, Pane::Cluster, "typing a filter");
 }
+
+#[test]
+fn a_click_on_a_tab_of_a_small_terminal_focuses_that_pane() {
+    use super::msg::{MouseKind, Msg};
+    use super::state::Pane;
+    let mut s = super::State::new(false, Vec::new(), 0);
+    let k = super::keymap::Keymap::default();
+    super::update(&mut s, &k, Msg::Resize(60, 20));
+    // " Cluster " is columns 0-8, " Git " 9-13, " Metrics " 14-22, " Storage " 23-31.
+    for (col, want) in [
+        (10, Pane::Git),
+        (20, Pane::Metrics),
+        (25, Pane::Storage),
+        (3, Pane::Cluster),
+    ] {
+        super::update(
+            &mut s,
+            &k,
+            Msg::Mouse {
+                kind: MouseKind::Click,
+                col,
+                row: 0,
+            },
+        );
+        assert_eq!(s.focus, want, "column {col}");
+    }
+    // A big terminal has no tabs: the top row is the cluster pane's border.
+    super::update(&mut s, &k, Msg::Resize(160, 45));
+    super::update(
+        &mut s,
+        &k,
+        Msg::Mouse {
+            kind: MouseKind::Click,
+            col: 150,
+            row: 0,
+        },
+    );
+    assert_eq!(s.focus, Pane::Git, "the git pane's border, top right");
+}

@@ -33,6 +33,30 @@ pub fn layout(cols: u16, rows: u16, zoom: bool, focus: Pane) -> Vec<(Pane, Rect)
     ]
 }
 
+/// The tabs of a small terminal, on the top row: each pane and its columns.
+pub fn tabs() -> Vec<(Pane, u16, u16)> {
+    let mut x = 0;
+    Pane::ALL
+        .iter()
+        .map(|&p| {
+            let w = p.title().len() as u16 + 2;
+            x += w;
+            (p, x - w, w)
+        })
+        .collect()
+}
+
+/// The tab under column `col` of the top row, in a small terminal.
+pub fn tab_at(cols: u16, rows: u16, col: u16, row: u16) -> Option<Pane> {
+    if row != 0 || !crate::app::state::tabbed(cols, rows) {
+        return None;
+    }
+    tabs()
+        .into_iter()
+        .find(|(_, x, w)| (*x..x + w).contains(&col))
+        .map(|(p, _, _)| p)
+}
+
 /// The first row on screen of a list `height` rows high scrolled to keep `selected` in
 /// view: the selection sits on the last row once it is past the first screenful.
 pub fn first_row(selected: usize, height: usize) -> usize {

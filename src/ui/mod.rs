@@ -93,10 +93,11 @@ fn pane(f: &mut Frame, s: &State, theme: &Theme, p: Pane, area: Rect) {
     }
 }
 
-/// The tabs of a small terminal: the focused pane highlighted; Tab moves.
+/// The tabs of a small terminal: the focused pane highlighted; Tab or a click moves.
 fn tab_bar(s: &State, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
-    for p in Pane::ALL {
+    // The columns a click is matched against.
+    for (p, _, _) in layout::tabs() {
         let style = if p == s.focus {
             "selection"
         } else {
