@@ -204,11 +204,10 @@ impl Agent {
                 if let Err(e) = renewed {
                     tracing::warn!(node = %name, "lease renewal failed: {e}");
                 }
-                if beat % 4 == 0 {
-                    if let Err(e) = self.node_status(&nodes, i, name).await {
+                if beat.is_multiple_of(4)
+                    && let Err(e) = self.node_status(&nodes, i, name).await {
                         tracing::warn!(node = %name, "node status update failed: {e}");
                     }
-                }
             }
             beat += 1;
             tokio::time::sleep(Duration::from_secs(10)).await;
