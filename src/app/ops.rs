@@ -316,11 +316,22 @@ pub fn progress(state: &mut State, id: u64, line: &str) {
     state.dirty |= hit;
 }
 
-pub fn done(state: &mut State, id: u64, result: &Result<String, String>) {
+pub fn done(state: &mut State, id: u64, result: &Result<String, String>, out: &mut Vec<Command>) {
     let mut hit = false;
     for r in runs(state).filter(|r| r.id == Some(id)) {
         r.finished = Some(result.clone());
         hit = true;
     }
     state.dirty |= hit;
+    // A paired roll back that snapshotted several workloads offers them one by one.
+    let restored = hit
+        && state
+            .ops
+            .restore
+            .as_ref()
+            .is_some_and(|d| d.run.id == Some(id));
+    if restored && result.is_ok() && !state.sync.paired.is_empty() {
+        let next = state.sync.paired.remove(0);
+        open_restore(state, &next, out);
+    }
 }

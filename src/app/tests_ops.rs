@@ -251,3 +251,38 @@ fn rolling_back_a_commit_whose_sync_took_snapshots_offers_to_restore_them() {
     assert!(p.state.ops.restore.is_some());
     assert!(p.state.sync.paired.is_empty());
 }
+
+#[test]
+fn a_paired_roll_back_of_several_workloads_offers_each_restore_in_turn() {
+    use super::tests::previewing;
+    let mut p = previewing(false);
+    p.state.sync.paired = vec!["shop/a-snap".into(), "shop/b-snap".into()];
+    let out = p.send(ch('y'));
+    let Some(Command::Write { id, .. }) = out.first() else {
+        panic!("the sync runs")
+    };
+    p.send(Msg::Done(*id, Ok("synced".into())));
+    assert_eq!(
+        p.state.ops.restore.as_ref().unwrap().snapshot,
+        "shop/a-snap"
+    );
+    p.quietly([Msg::Storage(StorageEvent::RestorePlanned {
+        snapshot: "shop/a-snap".into(),
+        result: Ok(plan(None)),
+    })]);
+    p.quietly([ch('d'), ch('b')]);
+    let out = p.send(press(KeyCode::Enter));
+    let Some(Command::Write { id, .. }) = out.first() else {
+        panic!("the restore runs")
+    };
+    let out = p.send(Msg::Done(*id, Ok("restored".into())));
+    assert!(out.contains(&Command::PlanRestore {
+        namespace: "shop".into(),
+        name: "b-snap".into()
+    }));
+    assert_eq!(
+        p.state.ops.restore.as_ref().unwrap().snapshot,
+        "shop/b-snap"
+    );
+    assert!(p.state.sync.paired.is_empty());
+}

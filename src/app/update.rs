@@ -84,7 +84,7 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
         Msg::Done(id, result) => {
             state.pending.remove(&id);
             sync::done(state, id, &result, &mut out);
-            ops::done(state, id, &result);
+            ops::done(state, id, &result, &mut out);
             state.flash = Some(match result {
                 Ok(s) => (true, s),
                 Err(e) => (false, e),

@@ -205,9 +205,10 @@ impl Agent {
                     tracing::warn!(node = %name, "lease renewal failed: {e}");
                 }
                 if beat.is_multiple_of(4)
-                    && let Err(e) = self.node_status(&nodes, i, name).await {
-                        tracing::warn!(node = %name, "node status update failed: {e}");
-                    }
+                    && let Err(e) = self.node_status(&nodes, i, name).await
+                {
+                    tracing::warn!(node = %name, "node status update failed: {e}");
+                }
             }
             beat += 1;
             tokio::time::sleep(Duration::from_secs(10)).await;
