@@ -7,13 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/churn.sh"
 cd "$root"
 soak=${SOAK:-3600}
-bin=${SEXTANT_BIN:-$root/target/release/sextant}
-[ -x "$bin" ] || die "$bin is missing: run 'make build'"
-started_env=0
-if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1; then
-  "$root/devenv/up.sh"
-  started_env=1
-fi
+sextant_and_env
 trap 'churn_stop; [ $started_env = 1 ] && "$root/devenv/down.sh"' EXIT
 churn_start 5
 log=/tmp/sextant-soak.log
