@@ -9,6 +9,7 @@ pub mod edit;
 pub mod engine;
 pub mod exec;
 pub mod input;
+pub mod pace;
 pub mod run;
 pub mod sources;
 pub mod terminal;

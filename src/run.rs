@@ -8,6 +8,7 @@ use crate::app::{Msg, State, update};
 use crate::config::Settings;
 use crate::exec::{Executor, GitOps, Handles};
 use crate::input::Input;
+use crate::pace::Pacer;
 use crate::sources;
 use crate::terminal::Guard;
 use crate::ui::{self, theme::Theme};
@@ -121,15 +122,15 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     }
     let mut input = crate::input::spawn();
     let mut edits: Vec<Key> = Vec::new();
-    let interval = frame_interval(&settings);
-    let mut last_draw = Instant::now() - interval;
+    let mut pacer = Pacer::new(frame_interval(&settings));
     let mut last_frame = None;
     let mut report = Report {
         first_complete_frame: None,
     };
     loop {
-        // Draw when dirty, but no sooner than the frame interval after the last frame.
-        let next_frame = last_draw + interval;
+        // Draw when dirty, when the pacer allows: the frame interval after the last
+        // frame, and resizes settled.
+        let next_frame = pacer.next().unwrap_or_else(Instant::now);
         let msg = tokio::select! {
             ev = input.events.recv() => match ev {
                 Some(Ok(ev)) => crate::input::message(ev, settings.watch),
@@ -140,18 +141,33 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
             _ = tokio::time::sleep_until(next_frame.into()), if state.dirty => None,
         };
         if let Some(m) = msg {
-            let mut run = |cmd| match cmd {
-                Command::Edit { key } => edits.push(key),
-                c => exec.run(c),
+            let mut handle = |m: Msg, edits: &mut Vec<Key>| {
+                if matches!(m, Msg::Resize(..)) {
+                    pacer.resized(Instant::now());
+                }
+                for cmd in update(&mut state, &keymap, m) {
+                    match cmd {
+                        Command::Edit { key } => edits.push(key),
+                        c => exec.run(c),
+                    }
+                }
             };
-            update(&mut state, &keymap, m)
-                .into_iter()
-                .for_each(&mut run);
-            // Drain what is queued before drawing, so a burst costs one frame.
+            handle(m, &mut edits);
+            // Drain what is queued, terminal input too, before drawing, so a burst
+            // costs one frame. Keys after one that opens the editor wait for it.
+            while edits.is_empty() {
+                match input.events.try_recv() {
+                    Ok(Ok(ev)) => {
+                        if let Some(m) = crate::input::message(ev, settings.watch) {
+                            handle(m, &mut edits);
+                        }
+                    }
+                    Ok(Err(e)) => return Err(e.into()),
+                    Err(_) => break,
+                }
+            }
             while let Ok(m) = rx.try_recv() {
-                update(&mut state, &keymap, m)
-                    .into_iter()
-                    .for_each(&mut run);
+                handle(m, &mut edits);
             }
         }
         for key in edits.drain(..) {
@@ -161,10 +177,17 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
         if state.quit {
             break;
         }
-        if state.dirty && last_draw.elapsed() >= interval {
-            draw(&mut guard, &mut last_frame, &state, &theme, &keymap)?;
+        if state.dirty && pacer.may_draw(Instant::now()) {
+            let resizes = pacer.drawn(Instant::now());
+            draw(
+                &mut guard,
+                &mut last_frame,
+                &state,
+                &theme,
+                &keymap,
+                resizes,
+            )?;
             state.dirty = false;
-            last_draw = Instant::now();
             if report.first_complete_frame.is_none() && state.complete() {
                 report.first_complete_frame = Some(started.elapsed());
                 tracing::info!(
@@ -210,17 +233,28 @@ fn edit(
 
 /// One frame inside a synchronized update, so terminals over SSH never show half a frame.
 /// A frame identical to the last one written is dropped before any byte is sent: ratatui
-/// writes colour resets and the cursor state even for an empty diff.
+/// writes colour resets and the cursor state even for an empty diff. After `resizes`
+/// resize events every cell is written, even when the size ended where it began: the
+/// terminal may have cut or reflowed the old frame in between.
 fn draw(
     guard: &mut Guard,
     last: &mut Option<Buffer>,
     state: &State,
     theme: &Theme,
     keymap: &Keymap,
+    resizes: usize,
 ) -> std::io::Result<()> {
     use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
     let t = &mut guard.terminal;
-    t.autoresize()?;
+    if resizes > 0 {
+        // The clear is inside the synchronized update too: no blank screen shows.
+        crossterm::execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
+        let size = t.size()?;
+        t.resize(size.into())?;
+        *last = None;
+    } else {
+        t.autoresize()?;
+    }
     let mut frame = t.get_frame();
     ui::draw(&mut frame, state, theme, keymap);
     let buf = t.current_buffer_mut();
@@ -229,8 +263,13 @@ fn draw(
         return Ok(());
     }
     *last = Some(buf.clone());
-    crossterm::execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
+    let area = buf.area;
+    if resizes == 0 {
+        crossterm::execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
+    }
     let r = t.apply_buffer().map(|_| ());
     crossterm::execute!(std::io::stdout(), EndSynchronizedUpdate)?;
+    // For the tests that count frames: SEXTANT_LOG=sextant::frame=debug.
+    tracing::debug!(target: "sextant::frame", cols = area.width, rows = area.height, resizes, "frame");
     r
 }

@@ -5,9 +5,22 @@ use crate::app::cluster::{Connection, Kind, KindStatus};
 use crate::app::state::{Link, Pane, StorageState};
 use ratatui::layout::{Constraint, Layout, Rect};
 
+/// The smallest terminal that shows a pane: its tab line, border, header, a few rows
+/// and the status bar. Below it only a notice is drawn, and nothing takes clicks.
+pub const MIN_COLS: u16 = 30;
+pub const MIN_ROWS: u16 = 8;
+
+pub fn too_small(cols: u16, rows: u16) -> bool {
+    cols < MIN_COLS || rows < MIN_ROWS
+}
+
 /// The panes in a terminal of `cols` x `rows`, above the status bar. Zoomed, the
-/// focused pane has it all; in a small terminal it has all but the tabs' line.
+/// focused pane has it all; in a small terminal it has all but the tabs' line; in one
+/// too small, there are none.
 pub fn layout(cols: u16, rows: u16, zoom: bool, focus: Pane) -> Vec<(Pane, Rect)> {
+    if too_small(cols, rows) {
+        return Vec::new();
+    }
     let [main, _bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)])
         .areas(Rect::new(0, 0, cols, rows));
     // A small terminal shows one pane under a line of tabs.
@@ -48,7 +61,7 @@ pub fn tabs() -> Vec<(Pane, u16, u16)> {
 
 /// The tab under column `col` of the top row, in a small terminal.
 pub fn tab_at(cols: u16, rows: u16, col: u16, row: u16) -> Option<Pane> {
-    if row != 0 || !crate::app::state::tabbed(cols, rows) {
+    if row != 0 || !crate::app::state::tabbed(cols, rows) || too_small(cols, rows) {
         return None;
     }
     tabs()

@@ -17,6 +17,7 @@ mod storage;
 mod storage_details;
 mod sync;
 pub mod theme;
+mod too_small;
 mod watch;
 
 use crate::app::State;
@@ -33,6 +34,10 @@ use theme::Theme;
 pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     let area = f.area();
     f.buffer_mut().set_style(area, theme.style("background"));
+    if layout::too_small(area.width, area.height) {
+        too_small::draw(f, theme);
+        return;
+    }
     if s.watch.on {
         watch::draw(f, s, theme);
         if s.ascii {
