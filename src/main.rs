@@ -17,7 +17,8 @@ fn init_logging(path: &std::path::Path) -> Result<(), String> {
             tracing_subscriber::EnvFilter::try_from_env("SEXTANT_LOG")
                 .unwrap_or_else(|_| "info,kube=warn,hyper=warn".into()),
         )
-        .with_writer(std::sync::Mutex::new(file))
+        // Known tokens are masked in every line, whatever quotes them.
+        .with_writer(std::sync::Mutex::new(sextant::scrub::Writer(file)))
         .with_ansi(false)
         .init();
     Ok(())
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    sextant::scrub::remember_settings(&settings);
     if let Err(e) = init_logging(&settings.log_file) {
         eprintln!("sextant: {e}");
         return ExitCode::from(2);

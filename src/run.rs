@@ -7,6 +7,7 @@ use crate::app::state::Link;
 use crate::app::{Msg, State, update};
 use crate::config::Settings;
 use crate::exec::{Executor, GitOps, Handles};
+use crate::fault::Fault;
 use crate::input::Input;
 use crate::pace::Pacer;
 use crate::sources;
@@ -108,6 +109,13 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
     state.watch.on = settings.watch;
     // A bad `[keys]` did not stop sextant: it runs on the default keys and says why.
     state.flash = settings.config_problem.clone().map(|e| (false, e));
+    crate::fault::arm_from_env();
+    // Crash logs go next to the log file.
+    let crash_dir = settings
+        .log_file
+        .parent()
+        .map_or_else(std::env::temp_dir, |d| d.to_path_buf());
+    crate::crash::install(crash_dir, tx.clone());
     let mut guard = Guard::enter(settings.mouse)?;
     let handles = start_sources(&settings, &tx);
     let exec = Executor::new(handles, !settings.read_only, tx.clone());
@@ -144,6 +152,16 @@ pub async fn run(settings: Settings, theme: Theme) -> anyhow::Result<Report> {
             let mut handle = |m: Msg, edits: &mut Vec<Key>| {
                 if matches!(m, Msg::Resize(..)) {
                     pacer.resized(Instant::now());
+                }
+                let f12 = matches!(&m, Msg::Key(k) if k.code == crossterm::event::KeyCode::F(12));
+                if f12 && crate::fault::fire(Fault::PanicUi) {
+                    // On purpose the message quotes the Portworx token: the crash log and
+                    // the screen must show it masked (tests/fault_terminal.rs).
+                    let token = settings.portworx_token.clone().ok().flatten();
+                    panic!(
+                        "injected by SEXTANT_FAULT=panic-ui, holding the token {}",
+                        token.as_ref().map_or("(none)", |t| t.expose())
+                    );
                 }
                 for cmd in update(&mut state, &keymap, m) {
                     match cmd {

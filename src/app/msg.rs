@@ -24,6 +24,8 @@ pub enum Msg {
     Storage(StorageEvent),
     /// A command finished: its id and a one-line outcome.
     Done(u64, Result<String, String>),
+    /// A background task panicked (the hook in `crash` says so); the rest runs on.
+    Fault(String),
     Sync(SyncEvent),
 }
 

@@ -91,6 +91,10 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             });
             state.dirty = true;
         }
+        Msg::Fault(text) => {
+            state.flash = Some((false, text));
+            state.dirty = true;
+        }
     }
     out
 }

@@ -151,7 +151,15 @@ impl Executor {
             Command::Edit { .. } => {}
             Command::Fetch { key, view } => {
                 let (slot, tx) = (self.cluster.clone(), self.tx.clone());
-                tokio::spawn(async move {
+                let lost = Msg::Cluster(ClusterEvent::Detail {
+                    key: key.clone(),
+                    view,
+                    result: Err(LOST.into()),
+                });
+                spawn_or(&self.tx, lost, async move {
+                    if crate::fault::fire(crate::fault::Fault::PanicTask) {
+                        panic!("injected by SEXTANT_FAULT=panic-task");
+                    }
                     let client = slot.lock().await.client.clone();
                     let result = match client {
                         Some(c) => match tokio::time::timeout(
@@ -226,7 +234,8 @@ impl Executor {
                 let (slot, g) = (self.cluster.clone(), self.handles.gitops.clone());
                 let px = self.handles.px.borrow().clone();
                 let (log, who) = (self.handles.audit.clone(), self.who.clone());
-                tokio::spawn(async move {
+                let lost = Msg::Done(id, Err(format!("{}: {LOST}", intent.describe())));
+                spawn_or(&self.tx, lost, async move {
                     let what = intent.describe();
                     let rec = {
                         let s = slot.lock().await;
@@ -275,6 +284,21 @@ impl Executor {
             }
         }
     }
+}
+
+/// What the UI is told of a task that panicked instead of its answer.
+const LOST: &str = "stopped by an internal error (see the log)";
+
+/// Spawns `work`; should it panic, `lost` goes to the UI instead of its answer, so
+/// nothing waits forever for a task that is gone (the panic hook reports the panic).
+fn spawn_or(tx: &Sender<Msg>, lost: Msg, work: impl Future<Output = ()> + Send + 'static) {
+    let task = tokio::spawn(work);
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        if task.await.is_err_and(|e| e.is_panic()) {
+            let _ = tx.send(lost).await;
+        }
+    });
 }
 
 /// The line of a write that ran out of time: it may have changed things.
