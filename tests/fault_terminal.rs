@@ -287,6 +287,10 @@ fn case_12_a_background_task_panic_is_a_message_and_the_rest_runs() {
         s.contains("Bump carts to 0.5.0"),
         "the git pane is still drawn:\n{s}"
     );
+    // The terminal is still the UI's: alternate screen, raw mode.
+    let alt = t.tmux(&["display-message", "-p", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "1");
+    assert!(stty(&t.tty()).contains("-icanon"), "still in raw mode");
     // The next fetch works: the executor runs on.
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
