@@ -348,10 +348,11 @@ async fn prune_removes_only_this_apps_managed_objects() {
     }
 }
 
-/// A malformed file is named with its line; the other files still sync, and the
-/// record says the sync was partial.
+/// A malformed file is named with its line, as is a kustomization sextant cannot
+/// render; either leaves the commit's desired state unknown, so nothing of it syncs
+/// (tests/fault_manifests.rs has the commit after, which does).
 #[tokio::test]
-async fn a_malformed_file_is_reported_and_the_rest_syncs() {
+async fn a_malformed_or_unsupported_file_disables_the_sync_of_its_commit() {
     let f = Fixture::new("eng-bad").await;
     f.write("ns.yaml", NAMESPACE);
     f.write("good.yaml", CONFIG);
@@ -376,15 +377,17 @@ async fn a_malformed_file_is_reported_and_the_rest_syncs() {
             .any(|e| e.contains("kustomization.yaml") && e.contains("not supported"))
     );
     assert_eq!(p.count(Action::Create), 2);
+    assert!(p.refusal().is_some());
     let r = f.sync(&p, false, false).await;
-    assert!(r.outcomes.iter().all(|o| o.ok));
-    assert!(f.get("v1", "ConfigMap", "settings").await.is_some());
-    assert!(f.get("v1", "ConfigMap", "broken").await.is_none());
+    assert!(r.outcomes.is_empty() && !r.complete(), "{r:?}");
+    assert!(f.get("v1", "ConfigMap", "settings").await.is_none());
     let record = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": format!("sync-{}", f.app), "namespace": "sextant-system"}});
     let l = f.target.locate(&record).await.unwrap();
-    let live = f.target.get(&l).await.unwrap().unwrap();
-    assert_eq!(live["data"]["result"], "partial");
+    assert!(
+        f.target.get(&l).await.unwrap().is_none(),
+        "nothing recorded"
+    );
 }
 
 fn cli(f: &Fixture, args: &[&str]) -> (i32, String, String) {

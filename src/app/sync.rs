@@ -159,6 +159,9 @@ impl SyncState {
 pub fn preview_lines(p: &Preview) -> Vec<String> {
     let plan = &p.plan;
     let mut out = vec![plan.summary()];
+    if let Some(why) = plan.refusal() {
+        out.push(format!("error: {why}"));
+    }
     let stateful = crate::engine::snapshot::changed_by(plan);
     if !stateful.is_empty() {
         let names: Vec<String> = stateful.iter().map(|w| w.to_string()).collect();
@@ -183,7 +186,11 @@ pub fn preview_lines(p: &Preview) -> Vec<String> {
             Action::Error => "error",
             Action::Unchanged => "unchanged",
         };
-        out.push(format!("{what} {}{at}", s.object));
+        let wave = match s.wave {
+            0 => String::new(),
+            w => format!("  wave {w}"),
+        };
+        out.push(format!("{what} {}{at}{wave}", s.object));
         if let Some(m) = &s.message {
             out.push(format!("  {m}"));
         }
@@ -224,6 +231,10 @@ pub fn preview_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
             p.snapshot_first = !p.snapshot_first
         }
         KeyCode::Char('y') | KeyCode::Char('f') if p.running.is_none() && p.finished.is_none() => {
+            if let Some(why) = p.plan.refusal() {
+                state.flash = Some((false, why));
+                return None;
+            }
             return Some(WriteIntent::Sync {
                 plan: Box::new(p.plan.clone()),
                 prune: p.prune,
@@ -435,6 +446,37 @@ mod tests {
                 ..Default::default()
             })),
         })
+    }
+
+    #[test]
+    fn a_plan_with_unreadable_manifests_cannot_be_applied() {
+        let (mut s, km) = (State::new(false, vec![], 0), Keymap::default());
+        let plan = Plan {
+            commit: "aaaa1111bbbb".into(),
+            errors: vec!["apps/broken.yaml:7: mapping values are not allowed".into()],
+            ..Default::default()
+        };
+        update(
+            &mut s,
+            &km,
+            Msg::Sync(SyncEvent::Planned {
+                rev: "HEAD".into(),
+                result: Ok(Box::new(plan)),
+            }),
+        );
+        let lines = preview_lines(s.sync.preview.as_ref().unwrap());
+        assert_eq!(
+            lines[1],
+            "error: sync of aaaa1111 disabled: apps/broken.yaml:7: mapping values are not \
+             allowed; fix the manifests in a new commit"
+        );
+        for key in ['y', 'f'] {
+            let out = update(&mut s, &km, Msg::Key(KeyEvent::from(KeyCode::Char(key))));
+            assert!(out.is_empty(), "{out:?}");
+            assert_eq!(s.sync.preview.as_ref().unwrap().running, None);
+            let (ok, flash) = s.flash.clone().unwrap();
+            assert!(!ok && flash.contains("disabled"), "{flash}");
+        }
     }
 
     #[test]

@@ -58,6 +58,12 @@ fn sync_result(r: &Report, applied: &[&Outcome]) -> Result<String, String> {
     for (o, _, text) in r.rollouts.iter().filter(|x| !x.1) {
         why.push(format!("rollout of {o} not done: {text}"));
     }
+    if let Some(at) = &r.stopped {
+        why.push(format!(
+            "stopped at {at}: {} objects of later waves not applied",
+            r.not_applied.len()
+        ));
+    }
     if why.is_empty() {
         Ok(String::new())
     } else {
@@ -250,6 +256,7 @@ mod tests {
             ],
             rollouts: Vec::new(),
             recorded: true,
+            ..Default::default()
         };
         let m = sync_mutations(&recorder(), "shop", &r).await;
         assert_eq!(m.len(), 2);
@@ -303,6 +310,7 @@ mod tests {
                 .collect(),
             rollouts: Vec::new(),
             recorded: true,
+            ..Default::default()
         };
         let m = sync_mutations(&recorder(), "shop", &r).await;
         assert_eq!(m.len(), 1, "nothing pruned, no prune line");
@@ -311,5 +319,31 @@ mod tests {
         assert_eq!(m[0].result, Ok(String::new()));
         let summary = &m[0].events[MAX_EVENTS].1.message;
         assert!(summary.contains("first 50 objects only"), "{summary}");
+    }
+
+    #[tokio::test]
+    async fn a_sync_stopped_at_a_wave_says_so() {
+        let r = Report {
+            commit: "c".repeat(40),
+            outcomes: vec![outcome("Service", "web", Step::Create, true, "applied")],
+            recorded: true,
+            stopped: Some("wave 1: Deployment shop/db not ready: 1/1 updated, 0 ready".into()),
+            not_applied: vec![ObjRef {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                namespace: Some("shop".into()),
+                name: "late".into(),
+            }],
+            ..Default::default()
+        };
+        let m = sync_mutations(&recorder(), "shop", &r).await;
+        assert_eq!(
+            m[0].result,
+            Err(
+                "stopped at wave 1: Deployment shop/db not ready: 1/1 updated, 0 ready: \
+                 1 objects of later waves not applied"
+                    .into()
+            )
+        );
     }
 }

@@ -390,7 +390,11 @@ fn print_plan(ctx: &Ctx, p: &Plan) {
             (Some(f), Some(l)) => format!(" ({f}:{l})"),
             _ => String::new(),
         };
-        println!("\n{:?} {}{at}", s.action, s.object);
+        let wave = match s.wave {
+            0 => String::new(),
+            w => format!(" wave {w}"),
+        };
+        println!("\n{:?} {}{at}{wave}", s.action, s.object);
         if let Some(m) = &s.message {
             println!("  {m}");
         }
@@ -398,6 +402,9 @@ fn print_plan(ctx: &Ctx, p: &Plan) {
     }
     for e in &p.errors {
         println!("\nunreadable {e}");
+    }
+    if let Some(why) = p.refusal() {
+        println!("\n{why}");
     }
 }
 
@@ -464,6 +471,10 @@ async fn apply_plan(
     opts: &Options,
     snapshot_first: bool,
 ) -> Res {
+    // Before any question or snapshot: nothing of this commit may be applied.
+    if let Some(why) = p.refusal() {
+        return Err((why, REFUSED));
+    }
     let prunes = if opts.prune {
         p.count(Action::Prune)
     } else {
@@ -518,15 +529,12 @@ async fn apply_plan(
 fn finish(ctx: &Ctx, r: &Report) -> Res {
     let code = if r.complete() { OK } else { INCOMPLETE };
     if ctx.json {
-        println!("{:#}", json!({"report": r, "complete": r.complete()}));
-    } else if r.complete() {
-        println!("synced {} to {}", short(&r.commit), ctx.context);
-    } else {
         println!(
-            "sync of {} to {} is incomplete: see above",
-            short(&r.commit),
-            ctx.context
+            "{:#}",
+            json!({"report": r, "complete": r.complete(), "result": r.result()})
         );
+    } else {
+        println!("{} (context {})", r.summary(), ctx.context);
     }
     Ok(code)
 }

@@ -1,6 +1,9 @@
 //! The Kubernetes manifests of a commit, read from git objects without a checkout,
 //! or of the working tree to preview edits. A bad file or document is reported and
-//! skipped; it never hides the rest.
+//! skipped; it never hides the rest. Sizes and alias expansion are bounded (`limits`).
+pub mod limits;
+
+use limits::{Count, Limits};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -90,11 +93,21 @@ pub fn read(repo: &git2::Repository, rev: &str, path: &str) -> Result<Manifests,
         commit: sha,
         ..Manifests::default()
     };
-    load(found, &mut out, |oid| {
+    let odb = repo
+        .odb()
+        .map_err(|e| format!("git objects not readable: {}", e.message()))?;
+    // The size comes from the object's header: a huge blob is refused unread.
+    let size = |oid: &git2::Oid| {
+        odb.read_header(*oid)
+            .map(|(n, _)| n as u64)
+            .map_err(|e| format!("blob not readable: {}", e.message()))
+    };
+    let read = |oid: &git2::Oid| {
         repo.find_blob(*oid)
             .map(|b| b.content().to_vec())
             .map_err(|e| format!("blob not readable: {}", e.message()))
-    });
+    };
+    load(found, &mut out, &Limits::DEFAULT, size, read);
     Ok(out)
 }
 
@@ -119,14 +132,28 @@ pub fn read_worktree(root: &Path, path: &str) -> Result<Manifests, String> {
         found.push(Found::File(dir.clone(), start));
     }
     let mut out = Manifests::default();
-    load(found, &mut out, |p: &PathBuf| {
-        std::fs::read(p).map_err(|e| format!("not readable: {e}"))
-    });
+    let size = |p: &PathBuf| {
+        std::fs::metadata(p)
+            .map(|m| m.len())
+            .map_err(|e| format!("not readable: {e}"))
+    };
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("not readable: {e}"));
+    load(found, &mut out, &Limits::DEFAULT, size, read);
     Ok(out)
 }
 
 /// Parses one file's text: its objects and its errors, lines relative to the file.
 pub fn parse_file(file: &str, text: &str) -> (Vec<Manifest>, Vec<ManifestError>) {
+    parse_limited(file, text, &Limits::DEFAULT, &mut 0)
+}
+
+/// The same within `limits`; `values` counts the values kept so far (aliases expanded).
+fn parse_limited(
+    file: &str,
+    text: &str,
+    limits: &Limits,
+    values: &mut usize,
+) -> (Vec<Manifest>, Vec<ManifestError>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut objects = Vec::new();
     let mut errors = Vec::new();
@@ -137,6 +164,11 @@ pub fn parse_file(file: &str, text: &str) -> (Vec<Manifest>, Vec<ManifestError>)
             line: Some(line),
             message,
         };
+        // The parser counts lines from the start of the document, not the file.
+        if let Err((line, message)) = within(doc.text, limits, values) {
+            errors.push(error(line.map_or(first, |l| doc.start + l - 1), message));
+            continue;
+        }
         match parse_document(doc.text) {
             Ok(Json::Null) => {}
             Ok(value) => {
@@ -155,6 +187,42 @@ pub fn parse_file(file: &str, text: &str) -> (Vec<Manifest>, Vec<ManifestError>)
         }
     }
     (objects, errors)
+}
+
+/// Checks a document's size and counts its values before anything is built; the
+/// count is added to `values` when it fits.
+fn within(text: &str, limits: &Limits, values: &mut usize) -> Result<(), (Option<usize>, String)> {
+    if text.len() > limits.document_bytes {
+        return Err((
+            None,
+            format!(
+                "a document of {} is over {}, the most the API server takes in one request",
+                limits::size(text.len() as u64),
+                limits::size(limits.document_bytes as u64)
+            ),
+        ));
+    }
+    let left = limits.values.saturating_sub(*values);
+    let aliases = limits::alias_budget(text.len());
+    match limits::count_values(text, aliases.min(left)) {
+        Ok(n) => {
+            *values += n;
+            Ok(())
+        }
+        Err(Count::Yaml(e)) => Err(yaml_error(e)),
+        Err(Count::Over { .. }) if aliases < left => Err((
+            None,
+            format!("aliases expand to more than {aliases} values: refused as an alias bomb"),
+        )),
+        Err(Count::Over { .. }) => Err((
+            None,
+            format!(
+                "the manifests pass {} values (aliases expanded), the most read for one commit: \
+                 sync smaller parts with --path",
+                limits.values
+            ),
+        )),
+    }
 }
 
 /// "", "." and "./" mean the whole repository; ".." may not leave it.
@@ -268,12 +336,16 @@ fn walk_dir(
     Ok(())
 }
 
-/// Reads and parses what a walk found, in path order.
+/// Reads and parses what a walk found, in path order, within `limits`: a file that
+/// would take the commit past its size is refused unread, by name.
 fn load<H>(
     mut found: Vec<Found<H>>,
     out: &mut Manifests,
+    limits: &Limits,
+    size: impl Fn(&H) -> Result<u64, String>,
     read: impl Fn(&H) -> Result<Vec<u8>, String>,
 ) {
+    let (mut bytes, mut values) = (0u64, 0usize);
     let path = |f: &Found<H>| match f {
         Found::File(p, _) | Found::Chart(p) => p.clone(),
     };
@@ -294,7 +366,11 @@ fn load<H>(
                 out.errors
                     .push(error(&file, None, "kustomize is not supported yet"));
             }
-            Found::File(file, handle) => match read(&handle) {
+            Found::File(file, handle) => match size(&handle).and_then(|n| {
+                fits(n, bytes, limits)?;
+                bytes += n;
+                read(&handle)
+            }) {
                 Err(message) => out.errors.push(error(&file, None, &message)),
                 Ok(bytes) => match std::str::from_utf8(&bytes) {
                     Err(e) => {
@@ -304,7 +380,7 @@ fn load<H>(
                         out.errors.push(error(&file, Some(line), message));
                     }
                     Ok(text) => {
-                        let (objects, errors) = parse_file(&file, text);
+                        let (objects, errors) = parse_limited(&file, text, limits, &mut values);
                         out.objects.extend(objects);
                         out.errors.extend(errors);
                     }
@@ -312,6 +388,27 @@ fn load<H>(
             },
         }
     }
+}
+
+/// Whether a file of `n` bytes fits after `used` bytes of manifests.
+fn fits(n: u64, used: u64, limits: &Limits) -> Result<(), String> {
+    if used + n <= limits.commit_bytes {
+        return Ok(());
+    }
+    let max = limits::size(limits.commit_bytes);
+    Err(if n > limits.commit_bytes {
+        format!(
+            "{} is over {max}, the most read for one commit (as Argo CD's default): \
+             split it, or sync its parts with --path",
+            limits::size(n)
+        )
+    } else {
+        format!(
+            "not read: with it the manifests would total {}, over {max} for one commit \
+             (as Argo CD's default); sync smaller parts with --path",
+            limits::size(used + n)
+        )
+    })
 }
 
 /// A document's text between separators, with where it starts in the file.
@@ -366,10 +463,14 @@ fn is_separator(line: &str) -> bool {
 
 /// One document as JSON; an error has the document-relative line when the parser knows it.
 fn parse_document(text: &str) -> Result<Json, (Option<usize>, String)> {
-    let fail = |e: serde_yaml::Error| (e.location().map(|l| l.line()), strip_marks(&e.to_string()));
-    let mut yaml: Yaml = serde_yaml::from_str(text).map_err(fail)?;
-    yaml.apply_merge().map_err(fail)?;
+    let mut yaml: Yaml = serde_yaml::from_str(text).map_err(yaml_error)?;
+    yaml.apply_merge().map_err(yaml_error)?;
     to_json(yaml, "").map_err(|m| (None, m))
+}
+
+/// The parser's message with its document-relative line, when it knows it.
+fn yaml_error(e: serde_yaml::Error) -> (Option<usize>, String) {
+    (e.location().map(|l| l.line()), strip_marks(&e.to_string()))
 }
 
 /// Drops " at line N column M" and " at position N": they count from the document
@@ -740,6 +841,159 @@ metadata:
         let meta = &objects[0].obj["metadata"];
         assert_eq!(meta["annotations"]["app"], "web");
         assert_eq!(meta["annotations"]["note"], "kept");
+    }
+
+    fn billion_laughs() -> String {
+        let mut t = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n");
+        t.push_str(
+            "  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 9].join(",");
+            t.push_str(&format!("  {}: &{} [{refs}]\n", w[1], w[1]));
+        }
+        t
+    }
+
+    /// An anchor of `width` values referenced `refs` times: under serde_yaml's
+    /// repetition limit, but 10 million values from 52 KB at (1000, 10000).
+    fn quadratic_bomb(width: usize, refs: usize) -> String {
+        let mut t = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: q}\n");
+        t.push_str(&format!("x: &a [{}x]\ndata:\n", "x,".repeat(width)));
+        t.push_str(&"- *a\n".repeat(refs));
+        t
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_at_their_line_and_the_next_document_reads() {
+        for bomb in [billion_laughs(), quadratic_bomb(1000, 10_000)] {
+            let text = format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ok}}\n---\n{bomb}---\n\
+                 apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: after}}\n"
+            );
+            let (objects, errors) = parse_file("apps/bomb.yaml", &text);
+            let names: Vec<_> = names(&objects).into_iter().map(|r| r.3).collect();
+            assert_eq!(names, ["ok", "after"]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            let line = lines(&errors).remove(0);
+            assert!(
+                line.starts_with("apps/bomb.yaml:5: ") && line.contains("alias bomb"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn aliases_within_reason_still_expand() {
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n");
+        text.push_str("x: &d {a: 1, b: 2, c: [1, 2, 3]}\ndata:\n");
+        for i in 0..200 {
+            text.push_str(&format!("  k{i}: {{<<: *d, i: {i}}}\n"));
+        }
+        let (objects, errors) = parse_file("m.yaml", &text);
+        assert_eq!(errors, vec![]);
+        assert_eq!(objects[0].obj["data"]["k199"]["c"][2], 3);
+    }
+
+    fn small() -> Limits {
+        Limits {
+            commit_bytes: 1000,
+            document_bytes: 300,
+            values: 60,
+        }
+    }
+
+    fn config_map(name: &str, pad: usize) -> String {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: \"{}\"}}\n",
+            "x".repeat(pad)
+        )
+    }
+
+    /// Loads in-memory files within `limits`; returns what was read and the files
+    /// whose bytes were fetched.
+    fn load_texts(files: &[(&str, String)], limits: &Limits) -> (Manifests, Vec<String>) {
+        let fetched = std::cell::RefCell::new(Vec::new());
+        let found = files
+            .iter()
+            .map(|(f, t)| Found::File(f.to_string(), (f.to_string(), t.clone())))
+            .collect();
+        let mut out = Manifests::default();
+        let size = |h: &(String, String)| Ok(h.1.len() as u64);
+        let read = |h: &(String, String)| {
+            fetched.borrow_mut().push(h.0.clone());
+            Ok(h.1.clone().into_bytes())
+        };
+        load(found, &mut out, limits, size, read);
+        (out, fetched.into_inner())
+    }
+
+    #[test]
+    fn a_file_past_the_commit_size_is_refused_unread_and_named() {
+        let files = [
+            ("a.yaml", config_map("a", 100)),
+            ("b-huge.yaml", config_map("b", 2000)),
+            ("c.yaml", config_map("c", 500)),
+            ("d.yaml", config_map("d", 300)),
+        ];
+        let limits = Limits {
+            document_bytes: 1000,
+            ..small()
+        };
+        let (m, fetched) = load_texts(&files, &limits);
+        assert_eq!(fetched, ["a.yaml", "c.yaml"], "over the limit: never read");
+        let got: Vec<_> = names(&m.objects).into_iter().map(|r| r.3).collect();
+        assert_eq!(got, ["a", "c"]);
+        let errors = lines(&m.errors);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0]
+                .starts_with("b-huge.yaml: 2 KiB is over 1000 bytes, the most read for one commit"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[1].starts_with("d.yaml: not read: with it the manifests would total 1 KiB"),
+            "{}",
+            errors[1]
+        );
+    }
+
+    #[test]
+    fn a_document_too_big_for_the_api_server_is_refused_at_its_line() {
+        let text = format!("{}---\n{}", config_map("a", 10), config_map("big", 400));
+        let (objects, errors) = parse_limited("x.yaml", &text, &small(), &mut 0);
+        assert_eq!(objects.len(), 1);
+        assert_eq!(
+            lines(&errors),
+            [
+                "x.yaml:6: a document of 467 bytes is over 300 bytes, the most the API server takes in one request"
+            ]
+        );
+    }
+
+    #[test]
+    fn values_are_counted_across_files_of_a_commit() {
+        // Each ConfigMap has 13 values: five fit in 65, and a refused one counts nothing.
+        let files: Vec<(String, String)> = (0..7)
+            .map(|i| (format!("{i}.yaml"), config_map(&format!("c{i}"), 1)))
+            .collect();
+        let files: Vec<(&str, String)> =
+            files.iter().map(|(f, t)| (f.as_str(), t.clone())).collect();
+        let limits = Limits {
+            commit_bytes: 100_000,
+            document_bytes: 100_000,
+            values: 65,
+        };
+        let (m, _) = load_texts(&files, &limits);
+        assert_eq!(m.objects.len(), 5);
+        let errors = lines(&m.errors);
+        assert_eq!(errors.len(), 2);
+        assert!(
+            errors[0].starts_with("5.yaml:1: the manifests pass 65 values"),
+            "{errors:?}"
+        );
     }
 
     /// A directory under the system temp dir, removed on drop.

@@ -31,6 +31,10 @@ pub struct Step {
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The sync wave (`argocd.argoproj.io/sync-wave`, default 0): lower waves are
+    /// applied, and healthy, before higher ones.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub wave: i32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -51,6 +55,7 @@ impl std::fmt::Debug for Step {
             .field("action", &self.action)
             .field("file", &self.file)
             .field("line", &self.line)
+            .field("wave", &self.wave)
             .field("changes", &self.changes)
             .field("message", &self.message)
             .finish_non_exhaustive()
@@ -68,7 +73,27 @@ pub struct Plan {
     pub errors: Vec<String>,
 }
 
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
 impl Plan {
+    /// Why this commit may not be synced: a manifest that could not be read leaves
+    /// its desired state unknown, so nothing of the commit is applied (as Argo CD
+    /// refuses a revision whose manifests do not generate). The next commit that
+    /// reads cleanly syncs.
+    pub fn refusal(&self) -> Option<String> {
+        let first = self.errors.first()?;
+        let more = match self.errors.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        Some(format!(
+            "sync of {} disabled: {first}{more}; fix the manifests in a new commit",
+            super::short(&self.commit, 8)
+        ))
+    }
+
     pub fn count(&self, a: Action) -> usize {
         self.steps.iter().filter(|s| s.action == a).count()
     }
@@ -120,6 +145,25 @@ pub fn rank(kind: &str) -> u8 {
     }
 }
 
+/// Argo CD's annotation, kept so repositories move between the two unchanged.
+pub const WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
+
+/// The object's sync wave: 0 without the annotation. A value that is not an integer
+/// is an error, where Argo CD would quietly use 0 and apply it out of order.
+pub fn wave(obj: &Value) -> Result<i32, String> {
+    let Some(v) = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(WAVE_ANNOTATION))
+    else {
+        return Ok(0);
+    };
+    v.as_str()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| {
+            format!("annotation {WAVE_ANNOTATION} must be an integer in quotes, such as \"-1\" (not {v})")
+        })
+}
+
 /// Kinds searched for managed objects to prune, besides those in the manifests.
 /// Namespaces and CRDs are never pruned: deleting one deletes everything in it.
 const PRUNE_KINDS: [(&str, &str); 10] = [
@@ -156,12 +200,16 @@ fn commit_of(live: &Value) -> Option<&str> {
         .as_str()
 }
 
-/// Labels and annotations must be mappings; anything else is the manifest's error.
+/// Labels and annotations must be mappings and a wave an integer; anything else is
+/// the manifest's error.
 fn bad_metadata(obj: &Value) -> Option<String> {
-    ["labels", "annotations"].iter().find_map(|k| {
-        let v = obj.pointer(&format!("/metadata/{k}"))?;
-        (!v.is_object() && !v.is_null()).then(|| format!("metadata.{k} must be a mapping"))
-    })
+    ["labels", "annotations"]
+        .iter()
+        .find_map(|k| {
+            let v = obj.pointer(&format!("/metadata/{k}"))?;
+            (!v.is_object() && !v.is_null()).then(|| format!("metadata.{k} must be a mapping"))
+        })
+        .or_else(|| wave(obj).err())
 }
 
 fn identity(o: &ObjRef) -> (String, String, Option<String>, String) {
@@ -180,6 +228,7 @@ fn step(object: ObjRef, action: Action) -> Step {
         action,
         file: None,
         line: None,
+        wave: 0,
         changes: Vec::new(),
         diff: String::new(),
         message: None,
@@ -301,14 +350,21 @@ async fn placed(t: &Target, o: &Manifest, commit: &str, app: &str, crds: &NewKin
     let mut st = plan_one(t, &o.obj, commit, app, crds).await;
     st.file = Some(o.file.clone());
     st.line = Some(o.line);
+    st.wave = wave(&o.obj).unwrap_or(0);
     st
+}
+
+/// Apply order: by wave, then by kind within a wave.
+fn order(o: &Manifest) -> (i32, u8) {
+    let kind = o.obj["kind"].as_str().unwrap_or_default();
+    (wave(&o.obj).unwrap_or(0), rank(kind))
 }
 
 /// The plan of `m` (a commit's manifests) against the cluster, in apply order, with
 /// prune candidates: objects sextant applied for this app that git no longer has.
 pub async fn plan(t: &Target, m: &Manifests, path: &str, app: &str) -> Plan {
     let mut objs: Vec<_> = m.objects.iter().collect();
-    objs.sort_by_key(|o| rank(o.obj["kind"].as_str().unwrap_or_default()));
+    objs.sort_by_key(|o| order(o));
     let crds = new_kinds(m);
     // Named futures, not closures: spawned tasks need them general over lifetimes.
     let futures: Vec<_> = objs
@@ -383,6 +439,7 @@ pub(crate) mod fixtures {
             action,
             file: Some(format!("apps/{name}.yaml")),
             line: Some(1),
+            wave: 0,
             changes: Vec::new(),
             diff: diff.into(),
             message: None,
@@ -446,6 +503,75 @@ mod tests {
         let b = body(&o, "abc", "shop");
         assert_eq!(b["metadata"]["labels"][APP_LABEL], "shop");
         assert_eq!(bad_metadata(&json!({"metadata": {"name": "a"}})), None);
+    }
+
+    fn manifest(kind: &str, wave: Option<Value>) -> Manifest {
+        let mut obj = json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}});
+        if let Some(w) = wave {
+            obj["metadata"]["annotations"] = json!({WAVE_ANNOTATION: w});
+        }
+        Manifest {
+            file: "a.yaml".into(),
+            line: 1,
+            obj,
+        }
+    }
+
+    #[test]
+    fn waves_order_before_kinds_and_default_to_zero() {
+        let mut objs = [
+            manifest("Deployment", Some(json!("-1"))),
+            manifest("Namespace", Some(json!("2"))),
+            manifest("ConfigMap", None),
+            manifest("Service", Some(json!(" 1 "))),
+            manifest("Deployment", None),
+        ];
+        objs.sort_by_key(order);
+        let got: Vec<(i32, &str)> = objs
+            .iter()
+            .map(|o| (order(o).0, o.obj["kind"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (-1, "Deployment"),
+                (0, "ConfigMap"),
+                (0, "Deployment"),
+                (1, "Service"),
+                (2, "Namespace")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wave_that_is_not_an_integer_is_the_manifests_error() {
+        for bad in [json!("early"), json!(1), json!("1.5")] {
+            let m = manifest("ConfigMap", Some(bad.clone()));
+            let e = bad_metadata(&m.obj).unwrap();
+            assert!(
+                e.contains(WAVE_ANNOTATION) && e.contains("an integer in quotes"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            bad_metadata(&manifest("ConfigMap", Some(json!("3"))).obj),
+            None
+        );
+    }
+
+    #[test]
+    fn a_plan_with_unreadable_manifests_may_not_sync() {
+        let mut p = Plan {
+            commit: "0123456789abcdef".into(),
+            ..Default::default()
+        };
+        assert_eq!(p.refusal(), None);
+        p.errors = vec!["apps/x.yaml:7: bad".into(), "apps/y.yaml: big".into()];
+        assert_eq!(
+            p.refusal().unwrap(),
+            "sync of 01234567 disabled: apps/x.yaml:7: bad and 1 more; \
+             fix the manifests in a new commit"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Carrying out a plan: server-side apply in plan order, prune when asked, the sync
-//! record, then waiting for workloads to roll out. Progress is reported line by line.
+//! Carrying out a plan: server-side apply in plan order, wave by wave, prune when
+//! asked, the sync record, then waiting for workloads to roll out. A wave is applied
+//! and its workloads rolled out before the next starts; one that fails stops the sync
+//! there, reported as partial. Progress is reported line by line.
 use super::plan::{Action, Plan, Step};
 use super::record::{self, SyncRecord};
 use super::rollout;
@@ -42,12 +44,59 @@ pub struct Report {
     /// Workloads and how their rollout ended.
     pub rollouts: Vec<(ObjRef, bool, String)>,
     pub recorded: bool,
+    /// Why the sync stopped before its last wave, or was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Objects of the waves after the one that stopped the sync: not applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_applied: Vec<ObjRef>,
 }
 
 impl Report {
     /// Everything applied, nothing skipped, every rollout done.
     pub fn complete(&self) -> bool {
-        self.recorded && self.outcomes.iter().all(|o| o.ok) && self.rollouts.iter().all(|r| r.1)
+        self.recorded
+            && self.stopped.is_none()
+            && self.not_applied.is_empty()
+            && self.outcomes.iter().all(|o| o.ok)
+            && self.rollouts.iter().all(|r| r.1)
+    }
+
+    /// "complete" or "partial", as the sync record says.
+    pub fn result(&self) -> &'static str {
+        if self.complete() {
+            "complete"
+        } else {
+            "partial"
+        }
+    }
+
+    /// One line: "synced abc12345", or what kept the sync partial.
+    pub fn summary(&self) -> String {
+        let sha = crate::engine::short(&self.commit, 8);
+        if self.complete() {
+            return format!("synced {sha}");
+        }
+        let failed = self.outcomes.iter().filter(|o| !o.ok).count();
+        let slow = self.rollouts.iter().filter(|r| !r.1).count();
+        let mut parts = Vec::new();
+        if failed > 0 {
+            parts.push(format!("{failed} objects failed"));
+        }
+        if !self.not_applied.is_empty() {
+            parts.push(format!("{} not applied", self.not_applied.len()));
+        }
+        if slow > 0 {
+            parts.push(format!("{slow} rollouts not done"));
+        }
+        if !self.recorded {
+            parts.push("not recorded".into());
+        }
+        let mut line = format!("sync of {sha} partial: {}", parts.join(", "));
+        if let Some(why) = &self.stopped {
+            line.push_str(&format!("; stopped at {why}"));
+        }
+        line
     }
 }
 
@@ -61,8 +110,17 @@ fn outcome(s: &Step, ok: bool, result: impl Into<String>) -> Outcome {
     }
 }
 
-/// Applies the plan. Conflicts are skipped unless forced; prune runs only when asked;
-/// a plan with unreadable files is applied but recorded as partial.
+/// Whether a step writes (or fails to): what a wave is made of.
+fn writes(s: &Step) -> bool {
+    matches!(
+        s.action,
+        Action::Create | Action::Update | Action::Conflict | Action::Error
+    )
+}
+
+/// Applies the plan, wave by wave. Conflicts are skipped unless forced; prune runs
+/// only when asked and every wave went through; a plan with unreadable files is
+/// refused whole (`Plan::refusal`).
 pub async fn execute(
     t: &Target,
     w: &Writer,
@@ -74,46 +132,61 @@ pub async fn execute(
         commit: plan.commit.clone(),
         ..Default::default()
     };
-    let mut applied = Vec::new();
-    for s in &plan.steps {
-        let out = match s.action {
-            Action::Unchanged | Action::Prune => continue,
-            Action::Error => outcome(s, false, s.message.clone().unwrap_or_default()),
-            Action::Conflict if !opts.force_conflicts => outcome(
-                s,
-                false,
-                format!(
-                    "skipped: {} (sync with force to take these fields)",
-                    s.message.as_deref().unwrap_or("conflict")
-                ),
-            ),
-            Action::Create | Action::Update | Action::Conflict => {
-                let body = s.body.as_ref().expect("planned with a body");
-                match apply(t, w, body, s.action == Action::Conflict).await {
-                    Ok(live) => {
-                        if s.object.kind == "CustomResourceDefinition" {
-                            established(t, &live).await;
-                        }
-                        let uid = live.pointer("/metadata/uid").and_then(Value::as_str);
-                        let uid = uid.map(String::from);
-                        applied.push((s.object.clone(), live));
-                        Outcome {
-                            uid,
-                            ..outcome(s, true, "applied")
-                        }
-                    }
-                    Err(e) => outcome(s, false, e),
-                }
+    if let Some(why) = plan.refusal() {
+        progress(why.clone());
+        report.stopped = Some(why);
+        return report;
+    }
+    let steps: Vec<&Step> = plan.steps.iter().filter(|s| writes(s)).collect();
+    let mut waves: Vec<i32> = steps.iter().map(|s| s.wave).collect();
+    waves.sort_unstable();
+    waves.dedup();
+    let deadline = Instant::now() + opts.timeout;
+    let mut last_applied = Vec::new();
+    for (i, &wave) in waves.iter().enumerate() {
+        if waves.len() > 1 {
+            progress(format!("wave {wave}"));
+        }
+        let first = report.outcomes.len();
+        let mut applied = Vec::new();
+        for s in steps.iter().filter(|s| s.wave == wave) {
+            let (out, live) = apply_step(t, w, s, opts.force_conflicts).await;
+            progress(format!("{} {}: {}", verb(s.action), s.object, out.result));
+            if let Some(live) = live {
+                applied.push((s.object.clone(), live));
+            }
+            report.outcomes.push(out);
+        }
+        if i + 1 == waves.len() {
+            last_applied = applied;
+            break;
+        }
+        // The next wave starts once this one is applied and rolled out.
+        let why = match report.outcomes[first..].iter().find(|o| !o.ok) {
+            Some(o) => Some(format!("wave {wave}: {} {}", o.object, o.result)),
+            None => {
+                let rolled = wait_rollouts(t, &applied, deadline, opts.timeout, progress).await;
+                let slow = rolled.iter().find(|r| !r.1);
+                let why = slow.map(|(o, _, text)| format!("wave {wave}: {o} not ready: {text}"));
+                report.rollouts.extend(rolled);
+                why
             }
         };
-        progress(format!("{} {}: {}", verb(s.action), s.object, out.result));
-        report.outcomes.push(out);
+        if let Some(why) = why {
+            progress(format!("stopped at {why}; later waves are not applied"));
+            for s in steps.iter().filter(|s| s.wave > wave) {
+                progress(format!("not applied {}", s.object));
+                report.not_applied.push(s.object.clone());
+            }
+            report.stopped = Some(why);
+            break;
+        }
     }
-    // An object whose manifest did not read or plan would look gone from git: never
-    // prune on an incomplete picture.
-    let unsure = !plan.errors.is_empty() || plan.count(Action::Error) > 0;
+    // An object whose manifest did not plan would look gone from git, and a sync that
+    // stopped part way has not reached git's state: never prune then.
+    let unsure = plan.count(Action::Error) > 0 || report.stopped.is_some();
     if opts.prune && unsure && plan.count(Action::Prune) > 0 {
-        progress("prune skipped: some manifests could not be read or planned".into());
+        progress("prune skipped: some objects could not be planned or applied".into());
     }
     if opts.prune && !unsure {
         for s in plan.steps.iter().filter(|s| s.action == Action::Prune) {
@@ -125,7 +198,9 @@ pub async fn execute(
             report.outcomes.push(out);
         }
     }
-    let partial = !plan.errors.is_empty() || report.outcomes.iter().any(|o| !o.ok);
+    let partial = !plan.errors.is_empty()
+        || report.stopped.is_some()
+        || report.outcomes.iter().any(|o| !o.ok);
     let now = chrono::Utc::now();
     let earlier = read_record(t, &plan.app).await.ok().flatten();
     let rec = SyncRecord {
@@ -141,14 +216,52 @@ pub async fn execute(
         Ok(()) => {
             report.recorded = true;
             progress(format!(
-                "recorded {} as synced",
-                crate::engine::short(&plan.commit, 8)
+                "recorded {} as synced{}",
+                crate::engine::short(&plan.commit, 8),
+                if partial { " (partial)" } else { "" }
             ));
         }
         Err(e) => progress(format!("could not record the sync: {e}")),
     }
-    report.rollouts = wait_rollouts(t, &applied, opts.timeout, progress).await;
+    if report.stopped.is_none() {
+        let rolled = wait_rollouts(t, &last_applied, deadline, opts.timeout, progress).await;
+        report.rollouts.extend(rolled);
+    }
     report
+}
+
+/// Applies one step: its outcome, and the live object when it was applied.
+async fn apply_step(t: &Target, w: &Writer, s: &Step, force: bool) -> (Outcome, Option<Value>) {
+    match s.action {
+        Action::Conflict if !force => {
+            let why = format!(
+                "skipped: {} (sync with force to take these fields)",
+                s.message.as_deref().unwrap_or("conflict")
+            );
+            (outcome(s, false, why), None)
+        }
+        Action::Create | Action::Update | Action::Conflict => {
+            let body = s.body.as_ref().expect("planned with a body");
+            match apply(t, w, body, s.action == Action::Conflict).await {
+                Ok(live) => {
+                    if s.object.kind == "CustomResourceDefinition" {
+                        established(t, &live).await;
+                    }
+                    let uid = live.pointer("/metadata/uid").and_then(Value::as_str);
+                    let out = Outcome {
+                        uid: uid.map(String::from),
+                        ..outcome(s, true, "applied")
+                    };
+                    (out, Some(live))
+                }
+                Err(e) => (outcome(s, false, e), None),
+            }
+        }
+        _ => (
+            outcome(s, false, s.message.clone().unwrap_or_default()),
+            None,
+        ),
+    }
 }
 
 /// Objects of a new CRD's kind can be applied once the CRD is established.
@@ -237,11 +350,12 @@ pub async fn read_record(t: &Target, app: &str) -> Result<Option<SyncRecord>, St
     Ok(SyncRecord::from_data(&data))
 }
 
-/// Polls the applied workloads until each has rolled out or the time is up, saying
-/// what changed as it goes.
+/// Polls the applied workloads until each has rolled out or the deadline passes,
+/// saying what changed as it goes.
 async fn wait_rollouts(
     t: &Target,
     applied: &[(ObjRef, Value)],
+    deadline: Instant,
     timeout: Duration,
     progress: &(dyn Fn(String) + Send + Sync),
 ) -> Vec<(ObjRef, bool, String)> {
@@ -251,7 +365,6 @@ async fn wait_rollouts(
         .map(|(o, v)| (o.clone(), v.clone(), String::new()))
         .collect();
     let mut done = Vec::new();
-    let deadline = Instant::now() + timeout;
     while !waiting.is_empty() {
         let mut still = Vec::new();
         for (o, body, last) in waiting {
@@ -284,4 +397,66 @@ async fn wait_rollouts(
         }
     }
     done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(name: &str) -> ObjRef {
+        ObjRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: name.into(),
+        }
+    }
+
+    fn applied(name: &str, ok: bool, result: &str) -> Outcome {
+        Outcome {
+            object: obj(name),
+            action: Action::Create,
+            result: result.into(),
+            ok,
+            uid: None,
+        }
+    }
+
+    #[test]
+    fn a_sync_that_stopped_at_a_wave_is_partial_and_says_where() {
+        let mut r = Report {
+            commit: "0123456789abcdef".into(),
+            outcomes: vec![applied("db", true, "applied")],
+            rollouts: vec![(obj("db"), true, "1/1 updated, 1 ready".into())],
+            recorded: true,
+            ..Default::default()
+        };
+        assert!(r.complete());
+        assert_eq!(
+            (r.result(), r.summary().as_str()),
+            ("complete", "synced 01234567")
+        );
+        r.rollouts[0] = (obj("db"), false, "1/1 updated, 0 ready".into());
+        r.stopped = Some("wave 1: Deployment shop/db not ready: 1/1 updated, 0 ready".into());
+        r.not_applied = vec![obj("web")];
+        assert_eq!(r.result(), "partial");
+        assert_eq!(
+            r.summary(),
+            "sync of 01234567 partial: 1 not applied, 1 rollouts not done; \
+             stopped at wave 1: Deployment shop/db not ready: 1/1 updated, 0 ready"
+        );
+    }
+
+    #[test]
+    fn a_failed_object_or_a_missing_record_is_partial_too() {
+        let r = Report {
+            commit: "0123456789abcdef".into(),
+            outcomes: vec![applied("db", false, "field is immutable")],
+            ..Default::default()
+        };
+        assert_eq!(
+            r.summary(),
+            "sync of 01234567 partial: 1 objects failed, not recorded"
+        );
+    }
 }

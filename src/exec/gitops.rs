@@ -132,15 +132,11 @@ pub async fn write(
             for m in audit::sync_mutations(rec, &plan.app, &r).await {
                 rec.record(&w, &m).await;
             }
-            let sha = crate::engine::short(&plan.commit, 8);
+            // A partial sync is never reported as done.
             if r.complete() {
-                Ok(format!("synced {sha}"))
+                Ok(r.summary())
             } else {
-                let failed = r.outcomes.iter().filter(|o| !o.ok).count();
-                let slow = r.rollouts.iter().filter(|x| !x.1).count();
-                Err(format!(
-                    "sync of {sha} incomplete: {failed} objects not applied, {slow} rollouts not done"
-                ))
+                Err(r.summary())
             }
         }
         WriteIntent::Revert { sha, .. } => {
@@ -204,6 +200,10 @@ async fn sync_plan(
     else {
         unreachable!("a sync")
     };
+    // Before anything else: nothing of a commit with unreadable manifests is applied.
+    if let Some(why) = plan.refusal() {
+        return Err(why);
+    }
     let t = target(slot).await?;
     let repo = g.repo.clone();
     let synced_by = blocking(move || Ok(gitops::identity(&open(&repo)?))).await?;

@@ -91,6 +91,15 @@ pub fn preview(f: &mut Frame, s: &State, theme: &Theme, p: &Preview, area: Rect)
         Line::styled(" syncing… progress follows", theme.style("status.progress"))
     } else if p.finished.is_some() {
         keys(theme, &[("Esc", "close".into()), ("j/k", "scroll".into())])
+    } else if p.plan.refusal().is_some() {
+        // Nothing of this commit may be applied: no key offers it.
+        keys(
+            theme,
+            &[
+                ("Esc", "close (sync disabled for this commit)".into()),
+                ("j/k", "scroll".into()),
+            ],
+        )
     } else if !p.plan.writes(p.prune) {
         keys(
             theme,
