@@ -52,6 +52,7 @@ fn data(end: f64) -> Msg {
         end,
         step: RANGE / POINTS as f64,
         series: series(end),
+        left_out: 0,
     })
 }
 

@@ -110,7 +110,8 @@ async fn prometheus_returns_backfilled_history() {
             width: 120,
             range: 12 * 3600,
         };
-        let (start, end, _, series) = prometheus::query(&client, &view, now).await.unwrap();
+        let d = prometheus::query(&client, &view, now).await.unwrap();
+        let (start, end, series) = (d.start, d.end, d.series);
         assert_eq!(end - start, (12 * 3600) as f64);
         // The demo's four database volumes have backfilled history; volumes that tests
         // create later have only recent points.

@@ -68,7 +68,8 @@ async fn plotted_points_are_the_written_values_and_gaps_stay_gaps() {
     let v = view(r#"sextant_known{series="ramp"}"#, 1440, 86_400);
     assert_eq!(step_for(v.range, v.width), 60.0);
     // Queried as if it were the known end, so the range is exactly the written one.
-    let (qs, qe, step, series) = query(&c, &v, end).await.unwrap();
+    let d = query(&c, &v, end).await.unwrap();
+    let (qs, qe, step, series) = (d.start, d.end, d.step, d.series);
     assert_eq!((qs, qe, step), ((end - 86_400) as f64, end as f64, 60.0));
     let s = only(&series);
     assert_eq!(s.label, "ramp");
@@ -111,7 +112,7 @@ async fn nan_samples_arrive_as_nan_not_zero() {
     let end = known_end();
     let start = end - 86_400;
     let v = view(r#"sextant_known{series="nan"}"#, 1440, 86_400);
-    let (_, _, _, series) = query(&c, &v, end).await.unwrap();
+    let series = query(&c, &v, end).await.unwrap().series;
     let s = only(&series);
     let mut nans = 0;
     for (t, v) in &s.points {
@@ -133,7 +134,8 @@ async fn the_step_follows_the_plot_width() {
     let end = known_end();
     for (width, range) in [(100u16, 6 * 3600), (240, 6 * 3600), (80, 86_400)] {
         let v = view(r#"sextant_known{series="ramp"}"#, width, range);
-        let (qs, qe, step, series) = query(&c, &v, end).await.unwrap();
+        let d = query(&c, &v, end).await.unwrap();
+        let (qs, qe, step, series) = (d.start, d.end, d.step, d.series);
         assert_eq!(step, (range as f64 / width as f64).ceil().max(15.0));
         assert_eq!(qe - qs, range as f64);
         let s = only(&series);
@@ -172,7 +174,7 @@ async fn a_bad_query_and_a_stopped_prometheus_are_different_errors() {
 async fn series_come_largest_first() {
     let c = client();
     let v = view(r#"sextant_known"#, 100, 3600);
-    let (_, _, _, series) = query(&c, &v, known_end()).await.unwrap();
+    let series = query(&c, &v, known_end()).await.unwrap().series;
     let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
     assert_eq!(labels, ["ramp", "nan"], "ramp ends near 1439, nan below 7");
 }

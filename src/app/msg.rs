@@ -111,6 +111,8 @@ pub enum MetricsEvent {
         end: f64,
         step: f64,
         series: Vec<Series>,
+        /// Series beyond the largest ones sent, counted in the legend.
+        left_out: usize,
     },
     /// Prometheus answered the panel's query with an error (a bad query).
     QueryFailed { graph: usize, error: String },

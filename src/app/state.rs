@@ -158,6 +158,8 @@ pub struct MetricsState {
     pub step: f64,
     /// Values may be NaN or infinite: those are missing, not zero.
     pub series: Vec<Series>,
+    /// Series the query returned beyond those kept in `series`.
+    pub left_out: usize,
     /// The plot width the last request was sized for.
     pub width: u16,
     /// Index into RANGES.

@@ -1141,6 +1141,7 @@ fn metrics_data_is_shown_and_a_failure_marks_the_link_down() {
         end: 10.0,
         step: 15.0,
         series: series.clone(),
+        left_out: 0,
     })]);
     assert_eq!(h.state.metrics.shown, Some(1));
     assert_eq!(h.state.metrics.series, series);
@@ -1448,6 +1449,7 @@ fn the_first_frame_is_complete_once_every_source_has_answered() {
         end: 1.0,
         step: 15.0,
         series: vec![],
+        left_out: 0,
     })]);
     assert!(h.state.complete());
 }
@@ -1482,6 +1484,7 @@ fn an_unchanged_metrics_refresh_costs_no_frame_and_keeps_a_pending_one() {
                 label: "pvc-1".into(),
                 points: vec![(0.0, 1.0), (432.0, 2.0)],
             }],
+            left_out: 0,
         })
     };
     h.send(data());

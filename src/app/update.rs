@@ -649,12 +649,14 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
             end,
             step,
             series,
+            left_out,
         } if m.link == Link::Up
             && m.error.is_none()
             && m.shown == Some(graph)
             && m.start == start
             && m.end == end
             && m.step == step
+            && m.left_out == left_out
             && m.series == series => {}
         MetricsEvent::Data {
             graph,
@@ -662,6 +664,7 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
             end,
             step,
             series,
+            left_out,
         } => {
             m.shown = Some(graph);
             m.start = start;
@@ -669,6 +672,7 @@ fn metrics_event(state: &mut State, ev: MetricsEvent) {
             m.step = step;
             m.error = None;
             m.series = series;
+            m.left_out = left_out;
             m.link = Link::Up;
             state.dirty = true;
         }

@@ -15,6 +15,8 @@ use tokio::sync::watch;
 const MAX_POINTS: f64 = 11_000.0;
 /// Series sent at most, the largest first; the legend counts the rest.
 pub const MAX_SERIES: usize = 100;
+/// How long one request may take before the panel says Prometheus did not answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -100,13 +102,62 @@ fn latest(s: &Series) -> f64 {
         .unwrap_or(f64::NEG_INFINITY)
 }
 
-/// One range query: (start, end, step, series), the series largest first. NaN and
-/// infinite samples are kept: the chart leaves them out, it does not draw them as zero.
-pub async fn query(
-    client: &Client,
-    v: &GraphView,
-    now: i64,
-) -> Result<(f64, f64, f64, Vec<Series>), QueryError> {
+/// The `n` series with the largest latest values, largest first (ties by label), and
+/// how many were left out. A query can return 100k series: they are ranked by a
+/// partial selection, and only the kept ones are sorted.
+pub fn top_series(series: Vec<Series>, n: usize) -> (Vec<Series>, usize) {
+    let total = series.len();
+    let mut keyed: Vec<(f64, Series)> = series.into_iter().map(|s| (latest(&s), s)).collect();
+    let order =
+        |a: &(f64, Series), b: &(f64, Series)| b.0.total_cmp(&a.0).then(a.1.label.cmp(&b.1.label));
+    if n == 0 {
+        keyed.clear();
+    } else if keyed.len() > n {
+        keyed.select_nth_unstable_by(n - 1, order);
+        keyed.truncate(n);
+    }
+    keyed.sort_by(order);
+    let kept: Vec<Series> = keyed.into_iter().map(|(_, s)| s).collect();
+    let left_out = total - kept.len();
+    (kept, left_out)
+}
+
+/// Why Prometheus could not be used, in a few words: no answer in time, an HTTP
+/// status that is not the API's, an unreadable body, or the connection's own error.
+/// The request URL (with the whole query) is left out.
+fn reason(e: &prometheus_http_query::Error) -> String {
+    let prometheus_http_query::Error::Client(c) = e else {
+        return one_line(e);
+    };
+    let Some(r) = c.inner() else {
+        return one_line(e);
+    };
+    let cause = std::error::Error::source(r).map_or_else(|| one_line(e), one_line);
+    if r.is_timeout() {
+        format!("no answer within {}s", TIMEOUT.as_secs())
+    } else if let Some(status) = r.status() {
+        format!("HTTP {status}, not an answer of the Prometheus API")
+    } else if r.is_decode() {
+        format!("unreadable answer: {cause}")
+    } else {
+        cause
+    }
+}
+
+/// A range query's result: series largest first, at most MAX_SERIES of them.
+#[derive(Debug)]
+pub struct RangeData {
+    pub start: f64,
+    pub end: f64,
+    pub step: f64,
+    pub series: Vec<Series>,
+    /// Series the query returned beyond MAX_SERIES.
+    pub left_out: usize,
+}
+
+/// One range query. NaN and infinite samples are kept: the chart leaves them out of
+/// its lines (it does not draw them as zero) and flags the infinite ones.
+pub async fn query(client: &Client, v: &GraphView, now: i64) -> Result<RangeData, QueryError> {
     let step = step_for(v.range, v.width);
     // The range ends on a multiple of the step, as Grafana aligns it: points stay put
     // between refreshes, so a refresh that brings nothing new draws nothing.
@@ -120,13 +171,17 @@ pub async fn query(
             prometheus_http_query::Error::Prometheus(p) => {
                 QueryError::Answered(format!("{}: {}", p.error_type(), p.message()))
             }
-            e => QueryError::Unreachable(one_line(&e)),
+            e => QueryError::Unreachable(format!(
+                "{}: {}",
+                client.base_url().as_str().trim_end_matches('/'),
+                reason(&e)
+            )),
         })?;
     let matrix = res
         .data()
         .as_matrix()
         .ok_or_else(|| QueryError::Answered("the query did not return a range vector".into()))?;
-    let mut series: Vec<Series> = matrix
+    let series: Vec<Series> = matrix
         .iter()
         .map(|rv| Series {
             label: series_label(rv.metric(), v.label.as_deref()),
@@ -137,9 +192,27 @@ pub async fn query(
                 .collect(),
         })
         .collect();
-    series.sort_by(|a, b| latest(b).total_cmp(&latest(a)).then(a.label.cmp(&b.label)));
-    series.truncate(MAX_SERIES);
-    Ok((start as f64, end as f64, step, series))
+    let (series, left_out) = top_series(series, MAX_SERIES);
+    Ok(RangeData {
+        start: start as f64,
+        end: end as f64,
+        step,
+        series,
+        left_out,
+    })
+}
+
+/// Waits until the panel asked for is no longer `current`; false when the UI is gone.
+/// The same panel asked for again (a refresh) does not cut its query short.
+async fn replaced(rx: &mut watch::Receiver<View>, current: &GraphView) -> bool {
+    loop {
+        if rx.changed().await.is_err() {
+            return false;
+        }
+        if rx.borrow().as_ref() != Some(current) {
+            return true;
+        }
+    }
 }
 
 async fn has_cadvisor(client: &Client) -> bool {
@@ -176,7 +249,7 @@ fn http(auth: &PromAuth) -> Result<reqwest::Client, String> {
         headers.insert(AUTHORIZATION, v);
     }
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(TIMEOUT)
         .default_headers(headers)
         .build()
         .map_err(|e| one_line(&e))
@@ -219,16 +292,29 @@ pub fn spawn(
             let mut wait = Duration::from_secs(3600);
             if let Some(v) = view {
                 let now = chrono::Utc::now().timestamp();
-                let ev = match query(&client, &v, now).await {
-                    Ok((start, end, step, series)) => {
+                // A slow Prometheus must not hold up another panel: a new view drops
+                // the query in flight and is asked for at once.
+                let result = tokio::select! {
+                    r = query(&client, &v, now) => r,
+                    more = replaced(&mut view_rx, &v) => {
+                        if !more {
+                            return;
+                        }
                         backoff = BACKOFF_MIN;
-                        wait = refresh_for(step);
+                        continue;
+                    }
+                };
+                let ev = match result {
+                    Ok(d) => {
+                        backoff = BACKOFF_MIN;
+                        wait = refresh_for(d.step);
                         MetricsEvent::Data {
                             graph: v.index,
-                            start,
-                            end,
-                            step,
-                            series,
+                            start: d.start,
+                            end: d.end,
+                            step: d.step,
+                            series: d.series,
+                            left_out: d.left_out,
                         }
                     }
                     Err(e) => {
@@ -239,9 +325,7 @@ pub fn spawn(
                                 graph: v.index,
                                 error: e,
                             },
-                            QueryError::Unreachable(e) => {
-                                MetricsEvent::Failed(format!("{url}: {e}"))
-                            }
+                            QueryError::Unreachable(e) => MetricsEvent::Failed(e),
                         }
                     }
                 };
@@ -312,8 +396,8 @@ mod tests {
             width: 100,
             range: 3600,
         };
-        let (_, _, _, series) = query(&client, &v, 1_800_000_000).await.unwrap();
-        assert!(series.is_empty());
+        let d = query(&client, &v, 1_800_000_000).await.unwrap();
+        assert!(d.series.is_empty());
         server.await.unwrap()
     }
 
@@ -330,6 +414,51 @@ mod tests {
         let shown = format!("{:?}", PromAuth::Basic("ops".into(), Secret::new("pw")));
         assert_eq!(shown, r#"Basic("ops", Secret(***))"#);
         assert!(!format!("{:?}", PromAuth::Bearer(Secret::new("tok-123"))).contains("tok-123"));
+    }
+
+    #[test]
+    fn of_a_hundred_thousand_series_the_largest_are_kept_and_the_rest_counted() {
+        // Latest values spread over the whole set, some series ending in NaN (ranked by
+        // their last finite value) and some never finite (ranked last).
+        let n = 100_000;
+        let series: Vec<Series> = (0..n)
+            .map(|i| {
+                let v = ((i * 7919) % n) as f64;
+                let points = match i % 1000 {
+                    0 => vec![(0.0, f64::NAN)],
+                    1 => vec![(0.0, v), (15.0, f64::NAN)],
+                    _ => vec![(0.0, -1.0), (15.0, v)],
+                };
+                Series {
+                    label: format!("s{i:06}"),
+                    points,
+                }
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        let (kept, left_out) = top_series(series.clone(), MAX_SERIES);
+        eprintln!("top {MAX_SERIES} of {n} series in {:?}", t.elapsed());
+        assert_eq!((kept.len(), left_out), (MAX_SERIES, n - MAX_SERIES));
+        // The same as a full sort, biggest first.
+        let mut all = series;
+        all.sort_by(|a, b| latest(b).total_cmp(&latest(a)).then(a.label.cmp(&b.label)));
+        all.truncate(MAX_SERIES);
+        // By label: a NaN sample is never equal to itself.
+        let labels = |v: &[Series]| v.iter().map(|s| s.label.clone()).collect::<Vec<_>>();
+        assert_eq!(labels(&kept), labels(&all));
+        assert_eq!(latest(&kept[0]), (n - 1) as f64);
+        assert!(
+            kept.iter().any(|s| s.points.last().unwrap().1.is_nan()),
+            "a series ending in NaN ranks by its last finite value"
+        );
+        // Fewer than asked for: all kept, in order; none asked for: all counted.
+        let few = kept[..3].to_vec();
+        let mut reversed = few.clone();
+        reversed.reverse();
+        let (again, none_left) = top_series(reversed, MAX_SERIES);
+        assert_eq!((labels(&again), none_left), (labels(&few), 0));
+        let (nothing, all_left) = top_series(few, 0);
+        assert_eq!((nothing.len(), all_left), (0, 3));
     }
 
     #[test]

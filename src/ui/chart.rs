@@ -26,6 +26,9 @@ pub struct ChartMark {
 
 pub struct Chart<'a> {
     pub series: Vec<ChartSeries<'a>>,
+    /// Series the query returned that are not in `series` at all (the source keeps the
+    /// largest); the legend counts them with the ones not drawn.
+    pub left_out: usize,
     pub start: f64,
     pub end: f64,
     /// Seconds between samples; 0 when unknown (then only missing values break lines).
@@ -81,6 +84,29 @@ pub fn stats(points: &[(f64, f64)]) -> Option<Stats> {
         s.max = s.max.max(v);
     }
     Some(s)
+}
+
+/// How many samples of a series are +Inf and -Inf. They are not drawn as lines (there is
+/// no place on a scale for them) but flagged, so a division by zero is not mistaken
+/// for a gap.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Infinite {
+    pub pos: usize,
+    pub neg: usize,
+}
+
+impl Infinite {
+    pub fn of(points: &[(f64, f64)]) -> Self {
+        let mut n = Infinite::default();
+        for &(_, v) in points {
+            if v == f64::INFINITY {
+                n.pos += 1;
+            } else if v == f64::NEG_INFINITY {
+                n.neg += 1;
+            }
+        }
+        n
+    }
 }
 
 /// The indices of the `n` series with the biggest latest values, biggest first (series

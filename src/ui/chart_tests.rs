@@ -184,3 +184,17 @@ fn separate_runs_leave_the_gap_empty() {
     assert!(lit(0) && lit(10) && lit(40) && lit(50));
     assert!((12..40).all(|c| !lit(c)), "the gap is drawn");
 }
+
+#[test]
+fn infinite_samples_are_counted_by_sign_and_nan_is_not_one() {
+    let p = pts(&[
+        (0.0, f64::INFINITY),
+        (15.0, f64::NAN),
+        (30.0, 3.0),
+        (45.0, f64::INFINITY),
+        (60.0, f64::NEG_INFINITY),
+    ]);
+    assert_eq!(Infinite::of(&p), Infinite { pos: 2, neg: 1 });
+    let none = Infinite::of(&pts(&[(0.0, f64::NAN), (15.0, 1.0)]));
+    assert_eq!(none, Infinite::default());
+}

@@ -1,7 +1,7 @@
 //! The chart's legend: a row per drawn series (colour, name, latest, min, max), then a
 //! line with the series left out and the kinds of markers shown. In narrow panes min and
 //! max go first, then names shorten, then the latest value goes.
-use super::chart::{ChartMark, Stats};
+use super::chart::{ChartMark, Infinite, Stats};
 use super::format::{clip, clip_middle, unit_value};
 use super::theme::Theme;
 use crate::app::marks::MarkKind;
@@ -18,6 +18,20 @@ pub struct Entry {
     pub style: Style,
     pub label: String,
     pub stats: Option<Stats>,
+    pub infinite: Infinite,
+}
+
+/// The flag of a series with infinite samples, e.g. "+Inf×3 -Inf×1"; empty without.
+pub fn infinite_flag(n: Infinite, ascii: bool) -> String {
+    let times = if ascii { "x" } else { "×" };
+    let mut parts = Vec::new();
+    if n.pos > 0 {
+        parts.push(format!("+Inf{times}{}", n.pos));
+    }
+    if n.neg > 0 {
+        parts.push(format!("-Inf{times}{}", n.neg));
+    }
+    parts.join(" ")
 }
 
 pub fn mark_token(kind: MarkKind) -> &'static str {
@@ -90,7 +104,19 @@ pub fn series_lines(
         .map(|e| e.label.chars().count())
         .max()
         .unwrap_or(0);
-    let (columns, name_w) = fit(usize::from(width), longest, lw, 2 + 4 + mw + 5 + xw);
+    // Flags of infinite samples keep their room in every width: they are the warning.
+    let flags: Vec<String> = entries
+        .iter()
+        .map(|e| infinite_flag(e.infinite, ascii))
+        .collect();
+    let fw = widest(&flags);
+    let flag_room = if fw > 0 { fw + 2 } else { 0 };
+    let (columns, name_w) = fit(
+        usize::from(width).saturating_sub(flag_room),
+        longest,
+        lw,
+        2 + 4 + mw + 5 + xw,
+    );
     let (text, dim) = (theme.style("text"), theme.style("text.dim"));
     let swatch = if ascii { "- " } else { "━ " };
     entries
@@ -110,6 +136,12 @@ pub fn series_lines(
                 spans.push(Span::styled(format!("{:>mw$}", min[i]), text));
                 spans.push(Span::styled(" max ", dim));
                 spans.push(Span::styled(format!("{:>xw$}", max[i]), text));
+            }
+            if !flags[i].is_empty() {
+                spans.push(Span::styled(
+                    format!("  {}", flags[i]),
+                    theme.style("status.warn"),
+                ));
             }
             Line::from(spans)
         })
@@ -172,5 +204,40 @@ mod tests {
         assert_eq!(fit(17, 20, 8, 26), (Columns::Name, 15));
         // Short names never force columns out.
         assert_eq!(fit(45, 4, 8, 26), (Columns::All, 4));
+    }
+
+    #[test]
+    fn infinite_samples_are_flagged_in_every_width() {
+        let theme = Theme::bundled("dark").unwrap();
+        let entry = |label: &str, infinite| Entry {
+            style: Style::default(),
+            label: label.into(),
+            stats: Some(Stats {
+                latest: 1.0,
+                min: 0.0,
+                max: 2.0,
+            }),
+            infinite,
+        };
+        let entries = [
+            entry("errors-per-request", Infinite { pos: 3, neg: 0 }),
+            entry("latency", Infinite::default()),
+        ];
+        for width in [80u16, 30, 16] {
+            let lines = series_lines(&entries, Unit::None, width, false, &theme);
+            let row: String = lines[0].spans.iter().map(|s| s.content.as_ref()).collect();
+            assert!(row.ends_with("  +Inf×3"), "{width}: {row:?}");
+            assert!(
+                row.chars().count() <= usize::from(width),
+                "{width}: {row:?}"
+            );
+            let flag = lines[0].spans.last().unwrap();
+            assert_eq!(flag.style, theme.style("status.warn"));
+            let plain: String = lines[1].spans.iter().map(|s| s.content.as_ref()).collect();
+            assert!(!plain.contains("Inf"), "{plain:?}");
+        }
+        let both = Infinite { pos: 1, neg: 2 };
+        assert_eq!(infinite_flag(both, true), "+Infx1 -Infx2");
+        assert_eq!(infinite_flag(Infinite::default(), false), "");
     }
 }

@@ -113,8 +113,9 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         }
         return;
     }
-    let finite = |p: &(f64, f64)| p.1.is_finite();
-    if !m.series.iter().any(|s| s.points.iter().any(finite)) {
+    // Only NaN is no data: infinite samples are drawn as flags.
+    let shown = |p: &(f64, f64)| !p.1.is_nan();
+    if !m.series.iter().any(|s| s.points.iter().any(shown)) {
         let text = format!("no data for {}", graph.query);
         f.render_widget(
             Paragraph::new(Line::styled(text, theme.style("text.dim"))).wrap(Wrap { trim: true }),
@@ -123,6 +124,7 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         return;
     }
     let chart = Chart {
+        left_out: m.left_out,
         series: m
             .series
             .iter()

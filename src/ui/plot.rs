@@ -1,6 +1,6 @@
 //! Draws a `Chart` into a buffer: y labels and axis, time markers under the lines, the
 //! lines, time labels, and the legend below.
-use super::chart::{self, Chart, ChartMark, MAX_SERIES, Raster, Scale, Stats};
+use super::chart::{self, Chart, ChartMark, Infinite, MAX_SERIES, Raster, Scale, Stats};
 use super::format::{local, unit_value, utc_offset};
 use super::legend::{self, Entry, mark_symbol, mark_token};
 use super::theme::Theme;
@@ -27,8 +27,10 @@ fn legend_rows(height: u16, series: usize, marks: bool) -> (usize, bool) {
 
 pub fn draw(buf: &mut Buffer, area: Rect, c: &Chart, theme: &Theme) {
     let stats: Vec<Option<Stats>> = c.series.iter().map(|s| chart::stats(s.points)).collect();
-    let (n, extra) = legend_rows(area.height, c.series.len(), !c.marks.is_empty());
+    let total = c.series.len() + c.left_out;
+    let (n, extra) = legend_rows(area.height, total, !c.marks.is_empty());
     let (drawn, more) = chart::top(&stats, n);
+    let more = more + c.left_out;
     // Colours follow the series' order, not their rank, so they stay put as values move.
     let mut by_index = drawn.clone();
     by_index.sort();
@@ -42,6 +44,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, c: &Chart, theme: &Theme) {
             style: theme.series(colour(i)),
             label: c.series[i].label.clone(),
             stats: stats[i],
+            infinite: Infinite::of(c.series[i].points),
         })
         .collect();
     let mut lines = legend::series_lines(&entries, c.unit, area.width, c.ascii, theme);
@@ -98,6 +101,27 @@ pub fn draw(buf: &mut Buffer, area: Rect, c: &Chart, theme: &Theme) {
                     cell.set_fg(fg);
                 }
             }
+        }
+    }
+    for &i in drawn.iter().rev() {
+        infinities(buf, plot, c, i, theme.series(colour(i)));
+    }
+}
+
+/// An arrow at the top edge where a series is +Inf, at the bottom where it is -Inf:
+/// off any scale, but in view, in the series' colour.
+fn infinities(buf: &mut Buffer, plot: Rect, c: &Chart, i: usize, style: Style) {
+    let (up, down) = if c.ascii { ('^', 'v') } else { ('↑', '↓') };
+    for &(t, v) in c.series[i].points {
+        let (ch, row) = match v {
+            f64::INFINITY => (up, 0),
+            f64::NEG_INFINITY => (down, plot.height - 1),
+            _ => continue,
+        };
+        if let Some(col) = chart::column(t, c.start, c.end, plot.width, c.ascii) {
+            buf[(plot.x + col, plot.y + row)]
+                .set_char(ch)
+                .set_style(style);
         }
     }
 }

@@ -358,6 +358,7 @@ impl Screen {
                 end: NOW as f64,
                 step: 600.0,
                 series: series(),
+                left_out: 0,
             }),
             Msg::Storage(StorageEvent::Data {
                 nodes: Ok(nodes()),
@@ -1468,6 +1469,7 @@ fn a_chart_with_markers_draws_them_across_the_plot_in_their_kinds_styles() {
         minutes(|k| (60 - k) as f64 * 0.05 * MIB),
     );
     let chart = Chart {
+        left_out: 0,
         series: vec![
             ChartSeries {
                 label: "shop/data-db-0".into(),
@@ -1555,6 +1557,7 @@ fn a_gap_in_the_samples_stays_a_gap_and_nan_is_not_zero() {
         })
         .collect();
     let chart = Chart {
+        left_out: 0,
         series: vec![ChartSeries {
             label: "iops".into(),
             points: &points,
@@ -1594,11 +1597,13 @@ fn a_gap_in_the_samples_stays_a_gap_and_nan_is_not_zero() {
             "{screen}"
         );
     }
-    // The legend's max ignores +Inf, its latest is the last finite sample.
+    // The legend's max ignores +Inf, its latest is the last finite sample; the +Inf
+    // is flagged there and by an arrow at the top edge, in its minute.
     assert!(
-        screen.contains("━ iops  4 ops/s  min 4 ops/s max 8 ops/s"),
+        screen.contains("━ iops  4 ops/s  min 4 ops/s max 8 ops/s  +Inf×1"),
         "{screen}"
     );
+    assert_eq!(b[(col(50), 0)].symbol(), "↑", "{screen}");
     insta::assert_snapshot!("chart_gap", screen);
 }
 
@@ -1608,6 +1613,7 @@ fn many_series_draw_the_top_ones_and_count_the_rest() {
         .map(|i| minutes(|k| (i * 10 + k % 3) as f64))
         .collect();
     let chart = Chart {
+        left_out: 0,
         series: series
             .iter()
             .enumerate()
@@ -1671,6 +1677,7 @@ fn a_bad_query_shows_prometheus_error_while_the_last_data_stays() {
         end: NOW as f64,
         step: 600.0,
         series: series(),
+        left_out: 0,
     })]);
     assert!(!screen_text(&draw_metrics(&s, 80, 24)).contains("bad_data"));
 }
