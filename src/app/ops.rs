@@ -122,9 +122,17 @@ fn selected_workload(state: &State) -> Result<Workload, String> {
     }
 }
 
-pub fn ask_snapshot(state: &mut State) {
+/// Why a snapshot or restore cannot start now, if it cannot.
+fn refusal(state: &State) -> Option<String> {
     if state.read_only {
-        state.flash = Some((false, "read-only mode: writes are disabled".into()));
+        return Some("read-only mode: writes are disabled".into());
+    }
+    super::storage::writes_blocked(state)
+}
+
+pub fn ask_snapshot(state: &mut State) {
+    if let Some(why) = refusal(state) {
+        state.flash = Some((false, why));
         return;
     }
     match selected_workload(state) {
@@ -161,8 +169,8 @@ pub fn ask_restore(state: &mut State, out: &mut Vec<Command>) -> bool {
     let Some((namespace, name)) = selected_snapshot(state) else {
         return false;
     };
-    if state.read_only {
-        state.flash = Some((false, "read-only mode: writes are disabled".into()));
+    if let Some(why) = refusal(state) {
+        state.flash = Some((false, why));
         return true;
     }
     open_restore(state, &format!("{namespace}/{name}"), out);
@@ -206,6 +214,8 @@ fn synced_commit(state: &State) -> Option<String> {
 /// Keys while a dialog is open; the intent to run once confirmed.
 pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
     let commit = synced_commit(state);
+    // Portworx may fail while a dialog is open: it stays, but does not start the write.
+    let blocked = super::storage::writes_blocked(state);
     if let Some(d) = state.ops.snapshot.as_mut() {
         if d.run.id.is_some() && d.run.finished.is_none() {
             if key.code == KeyCode::Esc {
@@ -233,6 +243,10 @@ pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
             }
             _ => return None,
         };
+        if let Some(why) = blocked {
+            state.flash = Some((false, why));
+            return None;
+        }
         return Some(WriteIntent::Snapshot {
             workload: d.workload.clone(),
             consistency,
@@ -280,6 +294,10 @@ pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
         KeyCode::Enter => {
             let Some(Ok(plan)) = &d.plan else { return None };
             if d.typed != plan.workload.name {
+                return None;
+            }
+            if let Some(why) = blocked {
+                state.flash = Some((false, why));
                 return None;
             }
             Some(WriteIntent::Restore {

@@ -431,8 +431,36 @@ pub fn close_details(state: &mut State) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PxProblem {
     Unreachable,
+    /// It took the connection but gave no answer in time.
+    Silent,
     TokenRefused,
+    /// It answered with something that is not the SDK's JSON.
+    BadReply,
     Other,
+}
+
+impl PxProblem {
+    /// The pane's heading for it.
+    pub fn heading(self) -> &'static str {
+        match self {
+            PxProblem::Unreachable => "Portworx unreachable",
+            PxProblem::Silent => "Portworx does not answer",
+            PxProblem::TokenRefused => "Portworx refused the token",
+            PxProblem::BadReply => "Portworx sent a reply sextant cannot read",
+            PxProblem::Other => "Portworx error",
+        }
+    }
+
+    /// A few words for the stale marker and refusals.
+    pub fn short(self) -> &'static str {
+        match self {
+            PxProblem::Unreachable => "unreachable",
+            PxProblem::Silent => "not answering",
+            PxProblem::TokenRefused => "token refused",
+            PxProblem::BadReply => "unreadable reply",
+            PxProblem::Other => "error",
+        }
+    }
 }
 
 /// Classifies the source's error (its wording is set in `sources::portworx`).
@@ -441,7 +469,24 @@ pub fn problem(error: &str) -> PxProblem {
         PxProblem::TokenRefused
     } else if error.starts_with("cannot reach") {
         PxProblem::Unreachable
+    } else if error.starts_with("no answer from") {
+        PxProblem::Silent
+    } else if error.contains("unreadable reply") {
+        PxProblem::BadReply
     } else {
         PxProblem::Other
+    }
+}
+
+/// Why snapshot and restore are refused now: Portworx, which takes and restores the
+/// snapshots, is failing. Offering them would start a write that can only fail or
+/// hang until its timeout. None while it answers (or before its first answer).
+pub fn writes_blocked(state: &State) -> Option<String> {
+    match &state.storage.link {
+        Link::Down(e) => Some(format!(
+            "snapshot and restore are off while Portworx fails: {}",
+            problem(e).short()
+        )),
+        _ => None,
     }
 }

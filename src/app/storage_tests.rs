@@ -374,6 +374,16 @@ fn failures_are_told_apart() {
         storage::problem("volumes: HTTP 404 not found from x (is this the SDK REST gateway?)"),
         PxProblem::Other
     );
+    assert_eq!(
+        storage::problem("no answer from http://px:9021 within 5s for cluster"),
+        PxProblem::Silent
+    );
+    assert_eq!(
+        storage::problem(
+            "cluster: unreadable reply from http://px:9021 (not the SDK's JSON: EOF at 1:9)"
+        ),
+        PxProblem::BadReply
+    );
 }
 
 #[test]

@@ -99,6 +99,60 @@ fn read_only_offers_neither_snapshot_nor_restore() {
     assert!(h.state.flash.clone().unwrap().1.contains("read-only"));
 }
 
+#[test]
+fn while_portworx_fails_snapshot_and_restore_refuse_and_say_why() {
+    let mut h = Harness::new(false, 0).with_cluster();
+    select_db(&mut h);
+    let failed = |e: &str| Msg::Storage(StorageEvent::Failed(e.into()));
+    h.quietly([failed(
+        "no answer from http://px:9021 within 5s for cluster",
+    )]);
+    h.quietly([ch('S')]);
+    assert!(h.state.ops.snapshot.is_none());
+    let (ok, msg) = h.state.flash.clone().unwrap();
+    assert!(!ok, "{msg}");
+    assert_eq!(
+        msg,
+        "snapshot and restore are off while Portworx fails: not answering"
+    );
+    add_snapshot(&mut h);
+    let out = h.send(ch('r'));
+    assert!(out.is_empty(), "no plan is asked for: {out:?}");
+    assert!(h.state.ops.restore.is_none());
+    assert!(h.state.flash.clone().unwrap().1.contains("Portworx fails"));
+
+    // Once it answers again, S opens its dialog; if it fails again before the
+    // choice, the dialog stays but starts nothing.
+    let up = Msg::Storage(StorageEvent::Data {
+        cluster: Default::default(),
+        nodes: Ok(vec![]),
+        volumes: vec![],
+    });
+    h.quietly([up.clone()]);
+    h.state.cluster.selected = h
+        .state
+        .cluster
+        .tree()
+        .iter()
+        .position(|l| l.key.2 == "db")
+        .unwrap();
+    h.quietly([ch('S')]);
+    assert!(h.state.ops.snapshot.is_some());
+    h.quietly([failed(
+        "token refused (HTTP 401) by http://px:9021 for cluster: expired",
+    )]);
+    let out = h.send(ch('y'));
+    assert!(writes(&out).is_empty(), "{out:?}");
+    assert!(
+        h.state.ops.snapshot.is_some(),
+        "the dialog stays to be closed"
+    );
+    assert!(h.state.flash.clone().unwrap().1.ends_with("token refused"));
+    h.quietly([up]);
+    let out = h.send(ch('y'));
+    assert_eq!(writes(&out).len(), 1, "{out:?}");
+}
+
 /// A VolumeSnapshot of data-db-0, selected in the tree under db.
 fn add_snapshot(h: &mut Harness) {
     let mut snap = row(Kind::VolumeSnapshot, "shop", "data-db-0-snap");

@@ -15,6 +15,8 @@ use tokio::sync::mpsc::Sender;
 use tokio::sync::{Notify, watch};
 
 const POLL: Duration = Duration::from_secs(5);
+/// How long one gateway call may take.
+const TIMEOUT: Duration = Duration::from_secs(5);
 /// How often to look again for a gateway that was not found.
 const RETRY: Duration = Duration::from_secs(30);
 
@@ -28,7 +30,7 @@ pub struct PxClient {
 impl PxClient {
     pub fn new(base: &str, token: Option<Secret>) -> Result<Self, String> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
+            .timeout(TIMEOUT)
             .build()
             .map_err(|e| one_line(&e))?;
         Ok(PxClient {
@@ -55,12 +57,35 @@ impl PxClient {
             Some(t) => req.bearer_auth(t.expose()),
             None => req,
         };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {}: {}", self.base, one_line(&e)))?;
+        // A gateway that accepts the connection but never answers is not unreachable:
+        // say which, so the pane does not send the user to check the URL.
+        let silent = || {
+            format!(
+                "no answer from {} within {}s for {what}",
+                self.base,
+                TIMEOUT.as_secs()
+            )
+        };
+        let resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                silent()
+            } else {
+                // The URL is the gateway's, said once; the path adds nothing.
+                format!("cannot reach {}: {}", self.base, one_line(&e.without_url()))
+            }
+        })?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| one_line(&e))?;
+        let text = resp.text().await.map_err(|e| {
+            if e.is_timeout() {
+                silent()
+            } else {
+                format!(
+                    "{what}: reading the reply from {}: {}",
+                    self.base,
+                    one_line(&e)
+                )
+            }
+        })?;
         if matches!(status.as_u16(), 401 | 403) {
             // Never echo the token; the gateway's own words say why.
             let why = match serde_json::from_str::<ErrorBody>(&text) {
@@ -95,7 +120,12 @@ impl PxClient {
                 ),
             });
         }
-        serde_json::from_str(&text).map_err(|e| format!("{what}: unexpected reply: {e}"))
+        serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{what}: unreadable reply from {} (not the SDK's JSON: {e})",
+                self.base
+            )
+        })
     }
 
     pub async fn cluster(&self) -> Result<ClusterInfo, String> {

@@ -42,26 +42,34 @@ fn pct(used: u64, total: u64) -> f64 {
     }
 }
 
-/// What the pane says when the gateway cannot be used: which failure, and what to check.
+/// What the pane says when the gateway cannot be used: which failure, what to check,
+/// and that snapshot and restore wait for it.
 fn problem_lines<'a>(theme: &Theme, e: &str) -> Vec<Line<'a>> {
-    let (head, hint) = match storage::problem(e) {
-        PxProblem::Unreachable => (
-            "Portworx unreachable",
-            "Check --portworx: the SDK REST gateway, port 9021.",
-        ),
-        PxProblem::TokenRefused => (
-            "Portworx refused the token",
-            "Check --portworx-token-file: a system.view token is enough to read.",
-        ),
-        PxProblem::Other => ("Portworx error", ""),
+    let problem = storage::problem(e);
+    let hint = match problem {
+        PxProblem::Unreachable => "Check --portworx: the SDK REST gateway, port 9021.",
+        PxProblem::Silent => {
+            "It takes connections but does not answer: the gateway or its node may be overloaded."
+        }
+        PxProblem::TokenRefused => {
+            "Check --portworx-token-file: a system.view token is enough to read."
+        }
+        PxProblem::BadReply => {
+            "Check --portworx: something other than the SDK REST gateway (port 9021) answers."
+        }
+        PxProblem::Other => "",
     };
     let mut lines = vec![
-        Line::styled(head, theme.style("status.error")),
+        Line::styled(problem.heading(), theme.style("status.error")),
         Line::styled(e.to_string(), theme.style("text")),
     ];
     if !hint.is_empty() {
         lines.push(Line::styled(hint, theme.style("text.dim")));
     }
+    lines.push(Line::styled(
+        "Snapshot and restore are off until it answers.",
+        theme.style("text.dim"),
+    ));
     lines
 }
 
@@ -104,13 +112,9 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
     // Data shown after a failure is the last known: say so, and why.
     let block = match &st.link {
         Link::Down(e) => {
-            let why = match storage::problem(e) {
-                PxProblem::TokenRefused => "token refused",
-                PxProblem::Unreachable => "unreachable",
-                PxProblem::Other => "error",
-            };
+            let why = storage::problem(e).short();
             block.title_bottom(Span::styled(
-                format!(" stale, {why}: {} ", clip(e, 60)),
+                format!(" stale, {why}: {} · snapshot/restore off ", clip(e, 60)),
                 theme.style("status.error"),
             ))
         }
