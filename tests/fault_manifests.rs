@@ -730,3 +730,57 @@ async fn case_15_an_immutable_field_is_reported_and_later_waves_not_applied() {
         (Some(sha.as_str()), Some("partial"))
     );
 }
+
+/// The same refusal met only when applying (the plan was made before someone created
+/// the StatefulSet with another claim size): wave 1 fails with the server's reason
+/// and wave 2 is not applied.
+#[tokio::test]
+async fn case_15_an_immutable_field_met_at_apply_time_stops_the_waves_too() {
+    let f = Fixture::new("fm15-late").await;
+    f.write("ns.yaml", NAMESPACE);
+    f.write("base.yaml", &config_map("base", "info", None));
+    f.write("db.yaml", &statefulset("2Gi", 1));
+    f.write("late.yaml", &config_map("late", "info", Some(2)));
+    f.commit("Waves around a StatefulSet");
+    let p = f.plan("HEAD").await;
+    assert_eq!(p.count(Action::Create), 4, "nothing exists yet");
+
+    // Meanwhile the StatefulSet appears with 1Gi claims.
+    let w = Writer::grant(true).unwrap();
+    for text in [NAMESPACE.to_string(), statefulset("1Gi", 1)] {
+        let obj: Value = serde_yaml::from_str(&text.replace("NS", &f.ns)).unwrap();
+        let l = f.target.locate(&obj).await.unwrap();
+        f.target.apply(&w, &l, &obj, false).await.unwrap();
+    }
+
+    let opts = Options {
+        timeout: Duration::from_secs(30),
+        synced_by: "Test Ops".into(),
+        ..Default::default()
+    };
+    let r = sync::execute(&f.target, &w, &p, &opts, &|_| {}).await;
+    let results: Vec<(&str, bool)> = r
+        .outcomes
+        .iter()
+        .map(|o| (o.object.name.as_str(), o.ok))
+        .collect();
+    assert_eq!(
+        results,
+        [(f.ns.as_str(), true), ("base", true), ("db", false)]
+    );
+    let db = &r.outcomes[2].result;
+    assert!(
+        db.contains("Forbidden: updates to statefulset spec"),
+        "{db}"
+    );
+    let stopped = r.stopped.as_deref().unwrap();
+    assert!(
+        stopped.starts_with(&format!("wave 1: StatefulSet {}/db ", f.ns)),
+        "{stopped}"
+    );
+    let not_applied: Vec<&str> = r.not_applied.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(not_applied, ["late"]);
+    assert_eq!(r.result(), "partial");
+    assert!(f.get("v1", "ConfigMap", "late").await.is_none());
+    assert_eq!(f.record().await.unwrap()["result"], "partial");
+}
