@@ -108,8 +108,13 @@ async fn gateway_fault(fault: Gateway, expected: PxProblem) {
     assert!(explained.contains(&head), "{head}:\n{explained}");
 
     // Snapshot and restore refuse, from both panes, and say why; nothing is planned.
+    // The help overlay says so before they are tried.
     let why = writes_blocked(&app.state).expect("writes are blocked");
     assert!(why.ends_with(expected.short()), "{why}");
+    app.state.help = true;
+    let help = app.screen(200, 120);
+    app.state.help = false;
+    assert!(help.contains(&why), "{help}");
     app.commands.clear();
     app.select_carts_volume();
     app.key(KeyCode::Char('S'));

@@ -44,6 +44,9 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap, area: Rect
             "read-only: actions that write are hidden",
             theme.style("status.warn"),
         ));
+    } else if let Some(why) = crate::app::storage::writes_blocked(s) {
+        // S and r are listed but refuse: say so before they are tried.
+        lines.push(Line::styled(why, theme.style("status.warn")));
     }
     let block = Block::default()
         .borders(Borders::ALL)
