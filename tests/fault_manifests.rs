@@ -291,6 +291,9 @@ async fn case_5_a_malformed_file_disables_the_sync_of_its_commit_only() {
         out.contains("unreadable app/broken.yaml:7: mapping values"),
         "{out}"
     );
+    let (code, out, _) = f.cli(&["sync", "--dry-run"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("disabled: app/broken.yaml:7"), "{out}");
     let (code, _, err) = f.cli(&["sync", "--yes"]);
     assert_eq!(code, 5, "{err}");
     assert!(

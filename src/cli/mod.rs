@@ -447,7 +447,10 @@ async fn sync_cmd(
         if ctx.json {
             println!("{:#}", json!(p));
         }
-        return Ok(if p.writes(opts.prune) {
+        // As `diff` says: a commit that would be refused is not merely out of sync.
+        return Ok(if p.refusal().is_some() {
+            INCOMPLETE
+        } else if p.writes(opts.prune) {
             OUT_OF_SYNC
         } else {
             OK
