@@ -1,6 +1,7 @@
 //! A parsed unified diff: the changed files, an index of its lines and the rows of the
-//! side-by-side layout. Built once, off the UI thread; views draw only the rows on
-//! screen, so a 5 MB diff costs no more per frame than a small one.
+//! side-by-side layout. The first page is built off the UI thread; a long diff grows
+//! a page at a time as it is scrolled, so a 50 MB diff is never held whole. Views draw
+//! only the rows on screen, so a 5 MB diff costs no more per frame than a small one.
 use std::fmt;
 
 /// What a diff is of.
@@ -54,6 +55,14 @@ pub struct SideRow {
     pub right: Option<usize>,
 }
 
+/// More of a diff's text, cut at a line's end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffPage {
+    pub text: String,
+    /// Whether text follows this page.
+    pub more: bool,
+}
+
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Diff {
     pub files: Vec<FileChange>,
@@ -62,6 +71,17 @@ pub struct Diff {
     pub rows: Vec<SideRow>,
     /// For each line, the side-by-side row that shows it.
     row_of: Vec<usize>,
+    /// Whether the text goes on beyond what is here (the next page starts at `bytes()`).
+    pub more: bool,
+    /// Where the parse stands at the end of the text, for the next page.
+    in_hunk: bool,
+    old: u32,
+    new: u32,
+    /// Rows that later lines cannot change; the run of removed lines after them may
+    /// still be faced by added lines on the next page.
+    settled: usize,
+    dels: Vec<usize>,
+    adds: Vec<usize>,
 }
 
 // A 5 MB diff must not flood a debug print.
@@ -69,10 +89,11 @@ impl fmt::Debug for Diff {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "Diff({} files, {} lines, {} bytes)",
+            "Diff({} files, {} lines, {} bytes{})",
             self.files.len(),
             self.lines.len(),
-            self.text.len()
+            self.text.len(),
+            if self.more { ", more to load" } else { "" }
         )
     }
 }
@@ -81,119 +102,139 @@ impl Diff {
     /// Parses git's unified diff text (as `git diff` or libgit2 prints it).
     pub fn parse(text: String) -> Diff {
         let mut d = Diff::default();
-        let mut in_hunk = false;
-        let (mut old, mut new) = (0u32, 0u32);
-        let mut start = 0;
-        for raw in text.split_inclusive('\n') {
-            let end = start + raw.trim_end_matches(['\n', '\r']).len();
-            let l = &text[start..end];
-            let mut line = DiffLine {
-                kind: LineKind::Meta,
-                start,
-                end,
-                old: 0,
-                new: 0,
-            };
-            start += raw.len();
-            if let Some(paths) = l.strip_prefix("diff --git ") {
-                in_hunk = false;
-                line.kind = LineKind::File;
-                // "a/x b/x": the new path follows the last " b/"; ---/+++ refine it.
-                let path = paths.rfind(" b/").map_or(paths, |i| &paths[i + 3..]);
-                d.files.push(FileChange {
-                    status: 'M',
-                    path: path.to_string(),
-                    old_path: None,
-                    added: 0,
-                    removed: 0,
-                    line: d.lines.len(),
-                });
-            } else if l.starts_with("@@") {
-                in_hunk = true;
-                line.kind = LineKind::Hunk;
-                (old, new) = hunk_starts(l);
-            } else if in_hunk {
-                let file = d.files.last_mut();
-                match l.as_bytes().first() {
-                    Some(b'+') => {
-                        line.kind = LineKind::Add;
-                        line.new = new;
-                        new += 1;
-                        if let Some(f) = file {
-                            f.added += 1;
-                        }
-                    }
-                    Some(b'-') => {
-                        line.kind = LineKind::Del;
-                        line.old = old;
-                        old += 1;
-                        if let Some(f) = file {
-                            f.removed += 1;
-                        }
-                    }
-                    Some(b'\\') => {}
-                    _ => {
-                        line.kind = LineKind::Context;
-                        (line.old, line.new) = (old, new);
-                        old += 1;
-                        new += 1;
-                    }
-                }
-            } else if let Some(f) = d.files.last_mut() {
-                header_line(f, l, &mut line);
-            }
-            d.lines.push(line);
-        }
-        d.text = text;
-        d.pair();
+        d.extend(&text);
         d
     }
 
-    /// Builds the side-by-side rows: a run of removed lines faces the added lines
-    /// that follow it.
-    fn pair(&mut self) {
-        let mut rows = Vec::with_capacity(self.lines.len());
-        let mut row_of = vec![0; self.lines.len()];
-        let (mut dels, mut adds): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
-        let flush = |rows: &mut Vec<SideRow>,
-                     row_of: &mut Vec<usize>,
-                     dels: &mut Vec<usize>,
-                     adds: &mut Vec<usize>| {
-            for i in 0..dels.len().max(adds.len()) {
-                let row = SideRow {
-                    left: dels.get(i).copied(),
-                    right: adds.get(i).copied(),
-                };
-                for l in row.left.iter().chain(row.right.iter()) {
-                    row_of[*l] = rows.len();
-                }
-                rows.push(row);
-            }
-            dels.clear();
-            adds.clear();
+    /// Parses the next page of the text, as if it had been there from the start.
+    pub fn extend(&mut self, more: &str) {
+        let first = self.lines.len();
+        let mut start = self.text.len();
+        self.text.push_str(more);
+        let text = std::mem::take(&mut self.text);
+        for raw in text[start..].split_inclusive('\n') {
+            let end = start + raw.trim_end_matches(['\n', '\r']).len();
+            let line = self.line(&text[start..end], start, end);
+            start += raw.len();
+            self.lines.push(line);
+        }
+        self.text = text;
+        self.pair(first);
+    }
+
+    /// Classifies one line, counting it into its file.
+    fn line(&mut self, l: &str, start: usize, end: usize) -> DiffLine {
+        let mut line = DiffLine {
+            kind: LineKind::Meta,
+            start,
+            end,
+            old: 0,
+            new: 0,
         };
-        for (i, l) in self.lines.iter().enumerate() {
-            match l.kind {
-                LineKind::Del => {
-                    if !adds.is_empty() {
-                        flush(&mut rows, &mut row_of, &mut dels, &mut adds);
+        if let Some(paths) = l.strip_prefix("diff --git ") {
+            self.in_hunk = false;
+            line.kind = LineKind::File;
+            // "a/x b/x": the new path follows the last " b/"; ---/+++ refine it. Git
+            // quotes a name that is not plain ("b/caf\351.yaml").
+            let path = match paths.rfind(" \"b/") {
+                Some(i) if paths.ends_with('"') => shown_path(&paths[i + 1..]),
+                _ => paths
+                    .rfind(" b/")
+                    .map_or(paths, |i| &paths[i + 1..])
+                    .to_string(),
+            };
+            let path = path.strip_prefix("b/").map(String::from).unwrap_or(path);
+            self.files.push(FileChange {
+                status: 'M',
+                path,
+                old_path: None,
+                added: 0,
+                removed: 0,
+                line: self.lines.len(),
+            });
+        } else if l.starts_with("@@") {
+            self.in_hunk = true;
+            line.kind = LineKind::Hunk;
+            (self.old, self.new) = hunk_starts(l);
+        } else if self.in_hunk {
+            let file = self.files.last_mut();
+            match l.as_bytes().first() {
+                Some(b'+') => {
+                    line.kind = LineKind::Add;
+                    line.new = self.new;
+                    self.new += 1;
+                    if let Some(f) = file {
+                        f.added += 1;
                     }
-                    dels.push(i);
                 }
-                LineKind::Add => adds.push(i),
+                Some(b'-') => {
+                    line.kind = LineKind::Del;
+                    line.old = self.old;
+                    self.old += 1;
+                    if let Some(f) = file {
+                        f.removed += 1;
+                    }
+                }
+                Some(b'\\') => {}
                 _ => {
-                    flush(&mut rows, &mut row_of, &mut dels, &mut adds);
-                    row_of[i] = rows.len();
-                    rows.push(SideRow {
-                        left: Some(i),
-                        right: Some(i),
-                    });
+                    line.kind = LineKind::Context;
+                    (line.old, line.new) = (self.old, self.new);
+                    self.old += 1;
+                    self.new += 1;
+                }
+            }
+        } else if let Some(f) = self.files.last_mut() {
+            header_line(f, l, &mut line);
+        }
+        line
+    }
+
+    /// Builds the side-by-side rows of lines `first..`: a run of removed lines faces
+    /// the added lines that follow it. A run still open at the end of the text is laid
+    /// out for now and laid out again when the next page continues it.
+    fn pair(&mut self, first: usize) {
+        self.rows.truncate(self.settled);
+        self.row_of.resize(self.lines.len(), 0);
+        for i in first..self.lines.len() {
+            match self.lines[i].kind {
+                LineKind::Del => {
+                    if !self.adds.is_empty() {
+                        self.flush();
+                    }
+                    self.dels.push(i);
+                }
+                // With no removed lines to face, an added line's row is final.
+                LineKind::Add if self.dels.is_empty() => self.push_row(None, Some(i)),
+                LineKind::Add => self.adds.push(i),
+                _ => {
+                    self.flush();
+                    self.push_row(Some(i), Some(i));
                 }
             }
         }
-        flush(&mut rows, &mut row_of, &mut dels, &mut adds);
-        self.rows = rows;
-        self.row_of = row_of;
+        let (dels, adds) = (self.dels.clone(), self.adds.clone());
+        self.flush();
+        self.settled = self.rows.len() - dels.len().max(adds.len());
+        (self.dels, self.adds) = (dels, adds);
+    }
+
+    fn flush(&mut self) {
+        let (dels, adds) = (
+            std::mem::take(&mut self.dels),
+            std::mem::take(&mut self.adds),
+        );
+        for i in 0..dels.len().max(adds.len()) {
+            self.push_row(dels.get(i).copied(), adds.get(i).copied());
+        }
+        self.settled = self.rows.len();
+    }
+
+    fn push_row(&mut self, left: Option<usize>, right: Option<usize>) {
+        for l in left.iter().chain(right.iter()) {
+            self.row_of[*l] = self.rows.len();
+        }
+        self.rows.push(SideRow { left, right });
+        self.settled = self.rows.len();
     }
 
     /// The text of line `i`, its +/-/space marker included.
@@ -277,17 +318,61 @@ fn header_line(f: &mut FileChange, l: &str, line: &mut DiffLine) {
         f.status = 'D';
     } else if let Some(p) = l.strip_prefix("rename from ") {
         f.status = 'R';
-        f.old_path = Some(p.to_string());
+        f.old_path = Some(shown_path(p));
     } else if let Some(p) = l.strip_prefix("rename to ") {
-        f.path = p.to_string();
+        f.path = shown_path(p);
     } else if l.starts_with("--- ") {
         line.kind = LineKind::File;
     } else if let Some(p) = l.strip_prefix("+++ ") {
         line.kind = LineKind::File;
-        if let Some(p) = p.strip_prefix("b/") {
+        if let Some(p) = shown_path(p).strip_prefix("b/") {
             f.path = p.to_string();
         }
     }
+}
+
+/// A path as git prints it in a diff, for the screen: a quoted one ("caf\351.yaml",
+/// for names that are not plain UTF-8) is unquoted, and bytes that are not UTF-8
+/// become U+FFFD.
+fn shown_path(p: &str) -> String {
+    unquote(p).map_or_else(
+        || p.to_string(),
+        |b| String::from_utf8_lossy(&b).into_owned(),
+    )
+}
+
+/// Git's C-style quoting undone: `"a\tb\351"` → the bytes; None if not quoted.
+fn unquote(p: &str) -> Option<Vec<u8>> {
+    let inner = p.strip_prefix('"')?.strip_suffix('"')?.as_bytes();
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let c = inner[i];
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let e = *inner.get(i)?;
+        i += 1;
+        out.push(match e {
+            b'a' => 7,
+            b'b' => 8,
+            b't' => b'\t',
+            b'n' => b'\n',
+            b'v' => 11,
+            b'f' => 12,
+            b'r' => b'\r',
+            b'0'..=b'7' => {
+                let digits = inner.get(i - 1..i + 2)?;
+                i += 2;
+                let s = std::str::from_utf8(digits).ok()?;
+                u8::from_str_radix(s, 8).ok()?
+            }
+            other => other,
+        });
+    }
+    Some(out)
 }
 
 /// Whether a YAML document declares a StatefulSet or a PersistentVolumeClaim, or has
@@ -432,6 +517,41 @@ index 4444444..0000000
             d.file_starts().collect::<Vec<_>>(),
             [head, head + 12, head + 20, head + 24]
         );
+    }
+
+    #[test]
+    fn a_diff_parsed_a_page_at_a_time_is_the_diff_parsed_whole() {
+        let whole = Diff::parse(TEXT.into());
+        // Every cut at a line's end, including inside a run of removed lines that
+        // the next page's added lines face.
+        let ends: Vec<usize> = TEXT.match_indices('\n').map(|(i, _)| i + 1).collect();
+        for &cut in &ends {
+            for &cut2 in ends.iter().filter(|&&c| c > cut) {
+                let mut d = Diff::parse(TEXT[..cut].into());
+                d.extend(&TEXT[cut..cut2]);
+                d.extend(&TEXT[cut2..]);
+                assert!(d == whole, "cut at {cut} and {cut2}: {d:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_paths_are_unquoted_and_shown_lossily() {
+        let d = Diff::parse(
+            "diff --git \"a/caf\\351.yaml\" \"b/caf\\351.yaml\"\nnew file mode 100644\n--- /dev/null\n+++ \"b/caf\\351.yaml\"\n@@ -0,0 +1 @@\n+a: 1\n\
+             diff --git a/x.yaml \"b/tab\\there.yaml\"\nsimilarity index 100%\nrename from x.yaml\nrename to \"tab\\there.yaml\"\n"
+                .into(),
+        );
+        let files: Vec<(char, &str)> = d
+            .files
+            .iter()
+            .map(|f| (f.status, f.path.as_str()))
+            .collect();
+        assert_eq!(files, [('A', "caf\u{fffd}.yaml"), ('R', "tab\there.yaml")]);
+        assert_eq!(d.files[1].old_path.as_deref(), Some("x.yaml"));
+        assert_eq!(unquote("\"\\303\\251\""), Some("é".as_bytes().to_vec()));
+        assert_eq!(unquote("plain"), None);
+        assert_eq!(unquote("\"cut\\"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::msg::{Command, GitEvent};
 use super::state::{DiffView, Entry, GitState, Link, State, git_pane_size};
 
 use super::update::PAGE_STEP;
+use std::sync::Arc;
 
 pub(super) fn event(state: &mut State, ev: GitEvent) {
     let g = &mut state.git;
@@ -48,6 +49,32 @@ pub(super) fn event(state: &mut State, ev: GitEvent) {
                 v.diff = Some(result);
             }
         }
+        GitEvent::DiffMore {
+            target,
+            from,
+            result,
+        } => {
+            if let Some(v) = g.diff.as_mut().filter(|v| v.target == target) {
+                v.loading = false;
+                match (v.diff.as_mut(), result) {
+                    (Some(Ok(d)), Ok(page)) if d.bytes() == from && d.more => {
+                        // The file list above the diff grows: the same line stays on top.
+                        let head = d.head();
+                        let d = Arc::make_mut(d);
+                        d.extend(&page.text);
+                        d.more = page.more;
+                        if v.top >= head {
+                            v.top += d.head() - head;
+                        }
+                    }
+                    (Some(Ok(d)), Err(e)) => {
+                        Arc::make_mut(d).more = false;
+                        state.flash = Some((false, format!("the rest of the diff: {e}")));
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
     g.synced_row = g
         .synced
@@ -76,6 +103,14 @@ pub(super) fn move_by(state: &mut State, delta: i64, out: &mut Vec<Command>) {
         let last = d.len(split).saturating_sub(body);
         let to = clamp_move(at, last + 1, delta);
         v.top = if split { d.to_unified(to) } else { to };
+        // A long diff comes a page at a time: the next when two screens are left.
+        if d.more && !v.loading && to + body * 3 >= d.len(split) {
+            v.loading = true;
+            out.push(Command::MoreDiff {
+                target: v.target.clone(),
+                from: d.bytes(),
+            });
+        }
         return;
     }
     g.selected = clamp_move(g.selected, g.entries(), delta);
@@ -112,6 +147,7 @@ pub(super) fn open_diff(state: &mut State, out: &mut Vec<Command>) {
         title,
         diff: None,
         top: 0,
+        loading: false,
     });
     out.push(Command::LoadDiff(target));
 }

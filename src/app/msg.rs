@@ -1,7 +1,8 @@
 //! Messages into the reducer and commands out of it.
 use super::cluster::{Key, Kind, ObjRow, WarningRow};
-use super::diff::{Diff, DiffTarget};
+use super::diff::{Diff, DiffPage, DiffTarget};
 use super::state::{CommitRow, PxCluster, PxNode, RepoInfo, Series, VolumeRow};
+pub use crate::engine::gitops::RepoPath;
 pub use crate::sources::objects::View;
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ pub enum SyncEvent {
     /// Drift of the objects in git at the synced commit.
     Drift(Result<Vec<super::sync::Drift>, String>),
     /// The working tree's changed files, for the commit dialog.
-    Changes(Result<Vec<String>, String>),
+    Changes(Result<Vec<RepoPath>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -96,10 +97,16 @@ pub enum GitEvent {
     Synced(Option<crate::engine::record::SyncRecord>),
     /// How many files the working tree changes (0: clean); sent when it changes.
     WorkTree(usize),
-    /// A diff asked for with `Command::LoadDiff`.
+    /// A diff asked for with `Command::LoadDiff`: its first page.
     Diff {
         target: DiffTarget,
         result: Result<Arc<Diff>, String>,
+    },
+    /// The diff's text from byte `from` on, asked for with `Command::MoreDiff`.
+    DiffMore {
+        target: DiffTarget,
+        from: usize,
+        result: Result<DiffPage, String>,
     },
 }
 
@@ -147,6 +154,8 @@ pub enum Command {
     LoadCommits { from: usize },
     /// Compute a commit's or the working tree's diff in the git worker.
     LoadDiff(DiffTarget),
+    /// The next page of a diff being viewed, from byte `from` of its text.
+    MoreDiff { target: DiffTarget, from: usize },
     /// Show graph `graph` sized for a plot `width` cells wide (the step follows the width).
     ShowGraph(crate::sources::prometheus::GraphView),
     /// Poll the Portworx gateway now.
@@ -199,8 +208,10 @@ pub enum WriteIntent {
         restore: Vec<String>,
     },
     Commit {
-        files: Vec<String>,
+        files: Vec<RepoPath>,
         message: String,
+        /// HEAD when the files were listed: the commit is refused if it moved.
+        head: Option<String>,
     },
     Push,
     /// Snapshot every claim of a workload.
@@ -251,7 +262,7 @@ impl WriteIntent {
                 }
                 v
             }
-            WriteIntent::Commit { files, message } => {
+            WriteIntent::Commit { files, message, .. } => {
                 let mut v = vec![format!("Commit \"{message}\"")];
                 v.extend(files.iter().map(|f| format!("  {f}")));
                 v

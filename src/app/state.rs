@@ -65,6 +65,8 @@ pub struct DiffView {
     pub diff: Option<Result<Arc<Diff>, String>>,
     /// The first row on screen, as a position in the unified layout.
     pub top: usize,
+    /// The next page of a long diff has been asked for.
+    pub loading: bool,
 }
 
 /// Below this size the four panes collapse to tabs: one pane at a time, full size.

@@ -104,8 +104,10 @@ pub struct Preview {
 /// `c`: the files to commit and the message being typed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CommitDialog {
-    pub files: Vec<String>,
+    pub files: Vec<super::msg::RepoPath>,
     pub message: String,
+    /// HEAD as the git pane showed it when the files were listed.
+    pub head: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -260,6 +262,7 @@ pub fn commit_key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
             let intent = WriteIntent::Commit {
                 files: d.files.clone(),
                 message: d.message.trim().to_string(),
+                head: d.head.clone(),
             };
             state.sync.commit = None;
             return Some(intent);
@@ -387,9 +390,12 @@ pub fn event(state: &mut State, ev: SyncEvent) {
                         Some((true, "nothing to commit: the working tree is clean".into()))
                 }
                 Ok(files) => {
+                    // The commit is made on this HEAD or not at all.
+                    let head = state.git.repo.as_ref().map(|r| r.head.clone());
                     s.commit = Some(CommitDialog {
                         files,
                         message: String::new(),
+                        head,
                     })
                 }
                 Err(e) => state.flash = Some((false, e)),
@@ -485,6 +491,7 @@ mod tests {
         s.sync.commit = Some(CommitDialog {
             files: vec!["apps/web.yaml".into()],
             message: String::new(),
+            head: None,
         });
         update(&mut s, &km, planned("aaaa1111"));
         assert!(s.sync.preview.is_none(), "dropped while the dialog is open");

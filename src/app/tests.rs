@@ -2232,7 +2232,7 @@ fn c_lists_the_changes_and_a_clean_tree_has_nothing_to_commit() {
 
 #[test]
 fn the_commit_dialog_takes_a_message_and_enter_commits_it() {
-    let files = vec!["apps/web.yaml".to_string(), "apps/db.yaml".to_string()];
+    let files: Vec<super::msg::RepoPath> = vec!["apps/web.yaml".into(), "apps/db.yaml".into()];
     let mut h = Harness::new(false, 0).with_cluster();
     h.send(ch('c'));
     h.quietly([Msg::Sync(SyncEvent::Changes(Ok(files.clone())))]);
@@ -2254,7 +2254,8 @@ fn the_commit_dialog_takes_a_message_and_enter_commits_it() {
             id: 1,
             intent: WriteIntent::Commit {
                 files: files.clone(),
-                message: message.into()
+                message: message.into(),
+                head: None,
             }
         }]
     );

@@ -441,6 +441,10 @@ async fn sync_cmd(
     (dry_run, yes, snapshot_first): (bool, bool, bool),
     opts: &Options,
 ) -> Res {
+    // Refused before the cluster is asked anything.
+    if !dry_run && w.is_some() {
+        gitops::require_clean(&ctx.repo, "sync").map_err(|e| (e, REFUSED))?;
+    }
     let p = plan_at(ctx, rev).await?;
     print_plan(ctx, &p);
     if dry_run {
@@ -549,6 +553,7 @@ async fn rollback(ctx: &Ctx, w: Option<&Writer>, sha: &str, yes: bool, opts: &Op
             REFUSED,
         ));
     };
+    gitops::require_clean(&ctx.repo, "roll back").map_err(|e| (e, REFUSED))?;
     let target = gitops::resolve(&ctx.repo, sha).map_err(|e| (e, ERROR))?;
     if !yes && !confirm(&format!("create a commit that reverts {}?", short(&target))) {
         return Err(("not confirmed: nothing changed".into(), REFUSED));

@@ -1,7 +1,9 @@
 //! Git writes of the engine: revert commits for roll back, commits of edited
 //! manifests, and pushes. Conflicts and rejections are reported, never forced.
+use crate::engine::worktree::IndexLock;
+pub use crate::engine::worktree::{RepoPath, changed_files, list, require_clean};
 use crate::exec::Writer;
-use git2::{Repository, Signature, StatusOptions};
+use git2::{ErrorCode, Oid, Repository, Signature};
 
 fn err(e: git2::Error) -> String {
     e.message().to_string()
@@ -30,31 +32,16 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<String, String> {
         .map_err(|e| format!("{rev}: {}", err(e)))
 }
 
-/// Files that differ from HEAD in the working tree: tracked changes, and untracked
-/// manifests only, as the git pane counts them; a stray `.env` is never swept in.
-pub fn changed_files(repo: &Repository) -> Result<Vec<String>, String> {
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true);
-    let statuses = repo.statuses(Some(&mut opts)).map_err(err)?;
-    Ok(statuses
-        .iter()
-        .filter(|s| !s.status().is_ignored())
-        .filter_map(|s| {
-            let path = s.path().ok()?.to_string();
-            let manifest = path.ends_with(".yaml") || path.ends_with(".yml");
-            (!s.status().is_wt_new() || manifest).then_some(path)
-        })
-        .collect())
-}
-
 /// Makes a commit on top of HEAD that undoes `sha`, and moves the working tree to
-/// it. Refuses when the change would touch files with uncommitted edits, or when the
-/// revert conflicts with what came after.
+/// it. Refuses on a detached HEAD or a working tree with edits (listed, never
+/// stashed), and when the revert conflicts with what came after.
 pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, String> {
+    require_clean(repo, "roll back")?;
     let target = repo
         .revparse_single(sha)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| format!("{sha}: {}", err(e)))?;
+    let lock = IndexLock::take(repo)?;
     let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(err)?;
     if target.parent_count() != 1 {
         return Err(format!(
@@ -77,23 +64,8 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
             files.join(", ")
         ));
     }
-    let dirty = changed_files(repo)?;
     let tree_id = index.write_tree_to(repo).map_err(err)?;
     let tree = repo.find_tree(tree_id).map_err(err)?;
-    let touched = repo
-        .diff_tree_to_tree(Some(&head.tree().map_err(err)?), Some(&tree), None)
-        .map_err(err)?;
-    let clash: Vec<String> = touched
-        .deltas()
-        .filter_map(|d| d.new_file().path().map(|p| p.display().to_string()))
-        .filter(|p| dirty.contains(p))
-        .collect();
-    if !clash.is_empty() {
-        return Err(format!(
-            "uncommitted changes in {}: commit or discard them first",
-            clash.join(", ")
-        ));
-    }
     let sig = signature(repo)?;
     let subject = target.summary().ok().flatten().unwrap_or("").to_string();
     let message = format!(
@@ -101,22 +73,88 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
         target.id(),
         sig.name().unwrap_or("?")
     );
-    // The working tree and index move first (safe: never over local edits), then HEAD.
+    let oid = repo
+        .commit(None, &sig, &sig, &message, &tree, &[&head])
+        .map_err(err)?;
+    // The working tree moves first (safe: never over local edits; the index is ours
+    // to write once the branch has moved), then the branch, compare-and-swap.
     let mut co = git2::build::CheckoutBuilder::new();
-    co.safe();
+    co.safe().update_index(false);
     repo.checkout_tree(tree.as_object(), Some(&mut co))
         .map_err(err)?;
-    let oid = repo
-        .commit(Some("HEAD"), &sig, &sig, &message, &tree, &[&head])
-        .map_err(err)?;
+    move_head(repo, Some(head.id()), oid, &format!("revert: {subject}"))?;
+    let mut index = repo.index().map_err(err)?;
+    index
+        .read_tree(&tree)
+        .map_err(err)
+        .and_then(|_| lock.write(repo, &index))
+        .map_err(|e| unwritten_index(oid, &e))?;
     Ok(oid.to_string())
 }
 
-/// Commits the given working-tree files (added, changed or deleted) on HEAD.
+fn unwritten_index(oid: Oid, e: &str) -> String {
+    format!(
+        "committed {} but could not update the index ({e}): run git status before anything else",
+        crate::engine::short(&oid.to_string(), 8),
+    )
+}
+
+/// Moves HEAD's branch (or a detached HEAD) from `old` to `new` only if it still
+/// points at `old`: a compare-and-swap, so a commit another program made meanwhile is
+/// never lost.
+fn move_head(repo: &Repository, old: Option<Oid>, new: Oid, log: &str) -> Result<(), String> {
+    let head = repo.find_reference("HEAD").map_err(err)?;
+    let name = match head.symbolic_target_bytes() {
+        Some(b) => std::str::from_utf8(b)
+            .map_err(|_| "the branch's name is not UTF-8: commit with git itself")?
+            .to_string(),
+        None => "HEAD".to_string(),
+    };
+    let moved = match old {
+        Some(old) => repo.reference_matching(&name, new, true, old, log),
+        None => repo.reference(&name, new, false, log),
+    };
+    match moved {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists) => {
+            let now = repo.refname_to_id(&name).ok();
+            Err(moved_meanwhile(&name, old, now))
+        }
+        Err(e) => Err(format!("{name}: {}", err(e))),
+    }
+}
+
+fn moved_meanwhile(name: &str, was: Option<Oid>, now: Option<Oid>) -> String {
+    let sha = |o: Option<Oid>| {
+        o.map(|o| crate::engine::short(&o.to_string(), 8).to_string())
+            .unwrap_or_else(|| "nothing".into())
+    };
+    format!(
+        "{} moved from {} to {} since you started: another program committed. Nothing was committed and your changes are still in the working tree; look at the new commit and try again",
+        name.trim_start_matches("refs/heads/"),
+        sha(was),
+        sha(now)
+    )
+}
+
+/// Commits the given working-tree files (added, changed or deleted) on HEAD as it is.
 pub fn commit(
     repo: &Repository,
+    w: &Writer,
+    files: &[RepoPath],
+    message: &str,
+) -> Result<String, String> {
+    commit_on(repo, w, None, files, message)
+}
+
+/// Commits the given working-tree files (added, changed or deleted) on `head`, the
+/// commit HEAD was at when the user chose them (None: HEAD as it is). If another
+/// program has committed since, nothing is committed and that is reported.
+pub fn commit_on(
+    repo: &Repository,
     _w: &Writer,
-    files: &[String],
+    head: Option<&str>,
+    files: &[RepoPath],
     message: &str,
 ) -> Result<String, String> {
     if message.trim().is_empty() {
@@ -125,27 +163,60 @@ pub fn commit(
     if files.is_empty() {
         return Err("nothing to commit".into());
     }
-    let mut index = repo.index().map_err(err)?;
     let root = repo
         .workdir()
-        .ok_or("a bare repository has no working tree")?;
-    for f in files {
-        if root.join(f).exists() {
-            index.add_path(std::path::Path::new(f)).map_err(err)?;
-        } else {
-            index.remove_path(std::path::Path::new(f)).map_err(err)?;
-        }
+        .ok_or("a bare repository has no working tree")?
+        .to_path_buf();
+    let lock = IndexLock::take(repo)?;
+    let now = repo.head().ok().and_then(|h| h.target());
+    if let Some(h) = head
+        && now.map(|o| o.to_string()).as_deref() != Some(h)
+    {
+        return Err(moved_meanwhile("HEAD", Oid::from_str(h).ok(), now));
     }
-    index.write().map_err(err)?;
-    let tree = repo
-        .find_tree(index.write_tree().map_err(err)?)
-        .map_err(err)?;
-    let sig = signature(repo)?;
-    let parent = repo.head().and_then(|h| h.peel_to_commit()).ok();
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let oid = repo
-        .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .map_err(err)?;
+    let parent = now.map(|o| repo.find_commit(o)).transpose().map_err(err)?;
+    let mut index = repo.index().map_err(err)?;
+    let made = (|| {
+        // The commit is HEAD's tree with these files only, as `git commit -- files`
+        // makes it: what else is staged (by the user or another program) stays staged.
+        let mut only = git2::Index::new().map_err(err)?;
+        if let Some(p) = &parent {
+            only.read_tree(&p.tree().map_err(err)?).map_err(err)?;
+        }
+        for f in files {
+            let p = f.to_path();
+            let failed = |e: git2::Error| format!("{f}: {}", err(e));
+            if root.join(&p).symlink_metadata().is_ok() {
+                index.add_path(&p).map_err(failed)?;
+                let entry = index.get_path(&p, 0).ok_or(format!("{f}: not staged"))?;
+                only.add(&entry).map_err(failed)?;
+            } else {
+                index.remove_path(&p).map_err(failed)?;
+                only.remove_path(&p).map_err(failed)?;
+            }
+        }
+        let tree = repo
+            .find_tree(only.write_tree_to(repo).map_err(err)?)
+            .map_err(err)?;
+        let sig = signature(repo)?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        let oid = repo
+            .commit(None, &sig, &sig, message, &tree, &parents)
+            .map_err(err)?;
+        let summary = message.lines().next().unwrap_or("");
+        move_head(repo, now, oid, &format!("commit: {summary}"))?;
+        Ok(oid)
+    })();
+    let oid = match made {
+        Ok(oid) => oid,
+        Err(e) => {
+            // What was staged in memory goes: the index file was never written.
+            let _ = index.read(true);
+            return Err(e);
+        }
+    };
+    lock.write(repo, &index)
+        .map_err(|e| unwritten_index(oid, &e))?;
     Ok(oid.to_string())
 }
 
@@ -191,8 +262,14 @@ pub fn push(repo: &Repository, _w: &Writer) -> Result<String, String> {
         )),
         Err(e) => Err(format!("push of {branch} failed: {}", err(e))),
         Ok(()) => match rejected {
+            Some(why) if why.contains("fast-forward") || why.contains("fetch first") => {
+                Err(format!(
+                    "push of {branch} rejected ({why}): the remote has commits this clone lacks; pull and try again"
+                ))
+            }
+            // A hook or a protected branch: what the remote said is all there is to say.
             Some(why) => Err(format!(
-                "push of {branch} rejected ({why}): the remote has commits this clone lacks; pull and try again"
+                "push of {branch} rejected by the remote ({why}); your commit stays here, unpushed"
             )),
             None => Ok(format!("pushed {branch} to origin")),
         },

@@ -14,6 +14,7 @@ pub mod stork;
 pub mod sync;
 pub mod target;
 pub mod workload;
+pub mod worktree;
 
 /// The first `n` characters of a SHA, or all of it when shorter or not ASCII.
 pub fn short(sha: &str, n: usize) -> &str {

@@ -156,11 +156,16 @@ pub async fn write(
                 crate::engine::short(sha, 8)
             ))
         }
-        WriteIntent::Commit { files, message } => {
+        WriteIntent::Commit {
+            files,
+            message,
+            head,
+        } => {
             let (files, message, w2) = (files.clone(), message.clone(), w.clone());
-            let detail = files.join(", ");
+            let head = head.clone();
+            let detail = gitops::list(&files, files.len());
             let sha = git_write(g, &w, rec, Action::Commit, detail, move |repo| {
-                gitops::commit(repo, &w2, &files, &message)
+                gitops::commit_on(repo, &w2, head.as_deref(), &files, &message)
             })
             .await?;
             Ok(format!("committed {}", crate::engine::short(&sha, 8)))
@@ -204,9 +209,16 @@ async fn sync_plan(
     if let Some(why) = plan.refusal() {
         return Err(why);
     }
-    let t = target(slot).await?;
+    // Refused before the cluster is touched: edits in the working tree would look
+    // synced, and a detached HEAD is no branch to sync from.
     let repo = g.repo.clone();
-    let synced_by = blocking(move || Ok(gitops::identity(&open(&repo)?))).await?;
+    let synced_by = blocking(move || {
+        let repo = open(&repo)?;
+        gitops::require_clean(&repo, "sync")?;
+        Ok(gitops::identity(&repo))
+    })
+    .await?;
+    let t = target(slot).await?;
     let ptx = tx.clone();
     let progress = move |line: String| {
         let _ = ptx.try_send(Msg::Sync(SyncEvent::Progress(id, line)));
@@ -263,7 +275,7 @@ async fn git_write(
 }
 
 /// The working tree's changed files, for the commit dialog.
-pub async fn changes(g: &GitOps) -> Result<Vec<String>, String> {
+pub async fn changes(g: &GitOps) -> Result<Vec<gitops::RepoPath>, String> {
     let repo = g.repo.clone();
     blocking(move || gitops::changed_files(&open(&repo)?)).await
 }

@@ -122,6 +122,11 @@ impl Executor {
                     let _ = git.send(GitRequest::Diff(target));
                 }
             }
+            Command::MoreDiff { target, from } => {
+                if let Some(git) = &self.handles.git {
+                    let _ = git.send(GitRequest::MoreDiff { target, from });
+                }
+            }
             Command::ShowGraph(view) => {
                 // send_replace: a newer view always replaces an unserved one.
                 self.handles.graph.send_replace(Some(view));

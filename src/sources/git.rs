@@ -2,7 +2,7 @@
 //! and diff requests, and notices when HEAD moves or the working tree changes.
 use super::redact;
 use crate::app::Msg;
-use crate::app::diff::{Diff, DiffTarget, declares_stateful, is_yaml};
+use crate::app::diff::{Diff, DiffPage, DiffTarget, declares_stateful, is_yaml};
 use crate::app::msg::GitEvent;
 use crate::app::state::{CommitRow, RepoInfo};
 use crate::app::update::PAGE;
@@ -15,14 +15,27 @@ use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 
 pub enum GitRequest {
-    LoadCommits { from: usize },
+    LoadCommits {
+        from: usize,
+    },
+    /// A diff's first page.
     Diff(DiffTarget),
+    /// The diff's text from byte `from` on.
+    MoreDiff {
+        target: DiffTarget,
+        from: usize,
+    },
 }
 
 /// Diffs stop growing here; what follows is dropped with a note.
 const MAX_DIFF_BYTES: usize = 64 << 20;
+/// A diff is sent a page at a time, as the viewer scrolls: about this many bytes.
+pub const DIFF_PAGE: usize = 1 << 20;
 /// Bigger blobs are not read to decide whether a commit is stateful.
 const MAX_SCAN_BYTES: usize = 1 << 20;
+/// Bigger files are shown as binary and never read: a 700 MB dump in the working
+/// tree costs nothing (libgit2's default is 512 MiB).
+const MAX_FILE_BYTES: u64 = 64 << 20;
 
 fn msg(e: git2::Error) -> String {
     e.message().to_string()
@@ -66,6 +79,7 @@ fn commit_diff<'r>(
         None
     };
     let mut opts = DiffOptions::new();
+    opts.max_size(MAX_FILE_BYTES as i64);
     if let Some(p) = pathspec(path) {
         opts.pathspec(p);
     }
@@ -178,7 +192,8 @@ fn worktree_diff<'r>(repo: &'r Repository, path: Option<&str>) -> Result<git2::D
     let mut opts = DiffOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
-        .show_untracked_content(true);
+        .show_untracked_content(true)
+        .max_size(MAX_FILE_BYTES as i64);
     if let Some(p) = pathspec(path) {
         opts.pathspec(p);
     }
@@ -207,9 +222,13 @@ pub fn worktree_files(repo: &Repository, path: Option<&str>) -> Result<usize, St
         .count())
 }
 
-/// The unified diff of a commit (against its first parent) or of the working tree.
-pub fn diff(repo: &Repository, target: &DiffTarget, path: Option<&str>) -> Result<Diff, String> {
-    let diff = match target {
+/// The deltas of a commit (against its first parent) or of the working tree.
+fn deltas<'r>(
+    repo: &'r Repository,
+    target: &DiffTarget,
+    path: Option<&str>,
+) -> Result<git2::Diff<'r>, String> {
+    Ok(match target {
         DiffTarget::WorkTree => worktree_diff(repo, path)?,
         DiffTarget::Commit(sha) => {
             let oid = Oid::from_str(sha).map_err(msg)?;
@@ -221,30 +240,153 @@ pub fn diff(repo: &Repository, target: &DiffTarget, path: Option<&str>) -> Resul
                 .map_err(msg)?;
             diff
         }
-    };
-    let mut text = String::new();
-    for (i, delta) in diff.deltas().enumerate() {
-        if !shown(&delta) {
-            continue;
-        }
-        if text.len() > MAX_DIFF_BYTES {
-            text.push_str("\\ diff cut here: it is larger than 64 MiB\n");
-            break;
-        }
-        if let Some(mut patch) = git2::Patch::from_diff(&diff, i).map_err(msg)? {
-            let buf = patch.to_buf().map_err(msg)?;
-            let (old, new) = (
-                secrets_in(repo, &delta.old_file(), false),
-                secrets_in(repo, &delta.new_file(), true),
-            );
-            text.push_str(&redact::mask_patch(
-                &String::from_utf8_lossy(&buf),
-                &old,
-                &new,
-            ));
+    })
+}
+
+/// The text of the diff being viewed, made only as far as it has been asked for:
+/// patches are made file by file, and what was sent is dropped.
+pub struct DiffText {
+    target: DiffTarget,
+    /// Where `text` starts in the whole diff.
+    base: usize,
+    text: String,
+    /// The next delta to make a patch of; None once the diff is all made.
+    next: Option<usize>,
+}
+
+impl DiffText {
+    pub fn new(target: DiffTarget) -> DiffText {
+        DiffText {
+            target,
+            base: 0,
+            text: String::new(),
+            next: Some(0),
         }
     }
-    Ok(Diff::parse(text))
+
+    /// Bytes of text held: made and not yet sent.
+    pub fn held(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Makes patches until the text reaches byte `to` of the diff, or its end.
+    fn fill(&mut self, repo: &Repository, path: Option<&str>, to: usize) -> Result<(), String> {
+        let Some(mut i) = self.next else {
+            return Ok(());
+        };
+        if self.base + self.text.len() >= to {
+            return Ok(());
+        }
+        let diff = deltas(repo, &self.target, path)?;
+        let n = diff.deltas().len();
+        while i < n && self.base + self.text.len() < to {
+            let delta = diff.get_delta(i).expect("a delta below the count");
+            i += 1;
+            if !shown(&delta) {
+                continue;
+            }
+            if self.base + self.text.len() > MAX_DIFF_BYTES {
+                self.text
+                    .push_str("\\ diff cut here: it is larger than 64 MiB\n");
+                i = n;
+                break;
+            }
+            if let Some(mut patch) = git2::Patch::from_diff(&diff, i - 1).map_err(msg)? {
+                let buf = patch.to_buf().map_err(msg)?;
+                let (old, new) = (
+                    secrets_in(repo, &delta.old_file(), false),
+                    secrets_in(repo, &delta.new_file(), true),
+                );
+                self.text.push_str(&redact::mask_patch(
+                    &String::from_utf8_lossy(&buf),
+                    &old,
+                    &new,
+                ));
+            }
+        }
+        self.next = (i < n).then_some(i);
+        Ok(())
+    }
+
+    /// Up to `size` bytes of the diff from byte `from`, cut after a line; None when
+    /// `from` is not where the text held starts or ends.
+    fn page(
+        &mut self,
+        repo: &Repository,
+        path: Option<&str>,
+        from: usize,
+        size: usize,
+    ) -> Result<Option<DiffPage>, String> {
+        if from < self.base || from > self.base + self.text.len() {
+            return Ok(None);
+        }
+        self.text.drain(..from - self.base);
+        self.base = from;
+        self.fill(repo, path, from.saturating_add(size))?;
+        let end = line_end(&self.text, size);
+        Ok(Some(DiffPage {
+            text: self.text[..end].to_string(),
+            more: end < self.text.len() || self.next.is_some(),
+        }))
+    }
+}
+
+/// The end of the last whole line within `size` bytes (or of the first line, when
+/// it alone is longer).
+fn line_end(text: &str, size: usize) -> usize {
+    if text.len() <= size {
+        return text.len();
+    }
+    let b = text.as_bytes();
+    match b[..size].iter().rposition(|&c| c == b'\n') {
+        Some(i) => i + 1,
+        None => b[size..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(text.len(), |i| size + i + 1),
+    }
+}
+
+/// The page of `target`'s diff from byte `from`, from `held` when it can serve it.
+pub fn diff_page(
+    repo: &Repository,
+    held: &mut Option<DiffText>,
+    target: &DiffTarget,
+    path: Option<&str>,
+    from: usize,
+    size: usize,
+) -> Result<DiffPage, String> {
+    if let Some(t) = held.as_mut().filter(|t| t.target == *target)
+        && let Some(p) = t.page(repo, path, from, size)?
+    {
+        return Ok(p);
+    }
+    // Made again from the start: another diff was opened meanwhile.
+    let t = held.insert(DiffText::new(target.clone()));
+    t.fill(repo, path, from)?;
+    t.page(repo, path, from, size)?
+        .ok_or_else(|| format!("the diff is shorter than {from} bytes now"))
+}
+
+/// The first page of a diff, parsed.
+fn first_page(
+    repo: &Repository,
+    held: &mut Option<DiffText>,
+    target: &DiffTarget,
+    path: Option<&str>,
+) -> Result<Diff, String> {
+    *held = None;
+    let p = diff_page(repo, held, target, path, 0, DIFF_PAGE)?;
+    let mut d = Diff::parse(p.text);
+    d.more = p.more;
+    Ok(d)
+}
+
+/// The whole unified diff of a commit (against its first parent) or of the working
+/// tree, up to 64 MiB.
+pub fn diff(repo: &Repository, target: &DiffTarget, path: Option<&str>) -> Result<Diff, String> {
+    let mut held = None;
+    diff_page(repo, &mut held, target, path, 0, usize::MAX).map(|p| Diff::parse(p.text))
 }
 
 /// Lines of one side of a delta that hold Secret values: from its blob, or for the
@@ -254,6 +396,10 @@ fn secrets_in(
     f: &git2::DiffFile,
     worktree_side: bool,
 ) -> std::collections::HashSet<usize> {
+    // A file this big is shown as binary: no line of it is on screen.
+    if f.size() > MAX_FILE_BYTES {
+        return Default::default();
+    }
     let from_blob = (!f.id().is_zero())
         .then(|| repo.find_blob(f.id()).ok())
         .flatten()
@@ -291,6 +437,8 @@ fn worker(
     let send = |ev| tx.blocking_send(Msg::Git(ev)).is_ok();
     let mut head = String::new();
     let mut worktree = None;
+    // The diff being viewed, made as far as it has been scrolled.
+    let mut held: Option<DiffText> = None;
     loop {
         // Reopened each round so that changes made by other programs are seen.
         let repo = match Repository::discover(path) {
@@ -354,8 +502,18 @@ fn worker(
                 }
             }
             Ok(GitRequest::Diff(target)) => {
-                let result = diff(&repo, &target, subdir).map(Arc::new);
+                let result = first_page(&repo, &mut held, &target, subdir).map(Arc::new);
                 if !send(GitEvent::Diff { target, result }) {
+                    return;
+                }
+            }
+            Ok(GitRequest::MoreDiff { target, from }) => {
+                let result = diff_page(&repo, &mut held, &target, subdir, from, DIFF_PAGE);
+                if !send(GitEvent::DiffMore {
+                    target,
+                    from,
+                    result,
+                }) {
                     return;
                 }
             }

@@ -28,8 +28,9 @@ pub fn draw(f: &mut Frame, v: &DiffView, split: bool, theme: &Theme, block: Bloc
             let keys = if split { "w unified" } else { "w side by side" };
             block = block.title_bottom(Span::styled(
                 format!(
-                    " Esc back · j/k g/G scroll · ]/[ file · {keys} · {}/{len} ",
-                    top + 1
+                    " Esc back · j/k g/G scroll · ]/[ file · {keys} · {}/{len}{} ",
+                    top + 1,
+                    if d.more { "+" } else { "" }
                 ),
                 theme.style("text.dim"),
             ));
@@ -56,14 +57,24 @@ fn head_line<'a>(d: &Diff, pos: usize, theme: &Theme) -> Line<'a> {
             .files
             .iter()
             .fold((0, 0), |(a, r), f| (a + f.added, r + f.removed));
-        return Line::from(vec![
+        let mut spans = vec![
             Span::styled(
                 format!("{} files changed  ", d.files.len()),
                 theme.style("header"),
             ),
             Span::styled(format!("+{a} "), theme.style("diff.add")),
             Span::styled(format!("-{r}"), theme.style("diff.del")),
-        ]);
+        ];
+        if d.more {
+            spans.push(Span::styled(
+                format!(
+                    "  so far: {} MiB loaded, more as you scroll",
+                    d.bytes() >> 20
+                ),
+                theme.style("text.dim"),
+            ));
+        }
+        return Line::from(spans);
     };
     let status = match file.status {
         'A' => "diff.add",

@@ -1400,7 +1400,7 @@ fn the_commit_dialog_lists_the_files_and_the_message_being_typed() {
     // More files than fit: the rest are counted.
     let mut s = Screen::new(false);
     s.everything().keys("c");
-    let files = (0..50).map(|i| format!("apps/f{i}.yaml")).collect();
+    let files = (0..50).map(|i| format!("apps/f{i}.yaml").into()).collect();
     s.send([Msg::Sync(SyncEvent::Changes(Ok(files)))]);
     let b = s.draw_at(W, 20);
     let screen = text(&b);
