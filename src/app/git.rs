@@ -188,3 +188,84 @@ fn clamp_move(at: usize, len: usize, delta: i64) -> usize {
     }
     (at as i64).saturating_add(delta).clamp(0, len as i64 - 1) as usize
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::diff::{Diff, DiffPage};
+
+    const PAGE_1: &str =
+        "diff --git a/a.yaml b/a.yaml\n--- a/a.yaml\n+++ b/a.yaml\n@@ -1,2 +1,2 @@\n-a: 1\n";
+    const PAGE_2: &str = "+a: 2\n diff: end\n";
+
+    /// A diff view whose first page says more follows.
+    fn viewing() -> (State, DiffTarget) {
+        let mut s = State::new(false, Vec::new(), 0);
+        let target = DiffTarget::Commit("a".repeat(40));
+        let mut d = Diff::parse(PAGE_1.into());
+        d.more = true;
+        s.git.diff = Some(DiffView {
+            target: target.clone(),
+            title: "t".into(),
+            diff: Some(Ok(Arc::new(d))),
+            top: 0,
+            loading: true,
+        });
+        (s, target)
+    }
+
+    fn more(target: &DiffTarget, from: usize, result: Result<DiffPage, String>) -> GitEvent {
+        GitEvent::DiffMore {
+            target: target.clone(),
+            from,
+            result,
+        }
+    }
+
+    fn shown(s: &State) -> &Diff {
+        s.git
+            .diff
+            .as_ref()
+            .unwrap()
+            .diff
+            .as_ref()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_page_joins_only_where_the_diff_ends_and_pairs_across_the_join() {
+        let (mut s, target) = viewing();
+        let page = |t: &str, more| {
+            Ok(DiffPage {
+                text: t.into(),
+                more,
+            })
+        };
+        // For another diff, or not where this one ends: dropped.
+        let other = DiffTarget::WorkTree;
+        event(&mut s, more(&other, PAGE_1.len(), page(PAGE_2, false)));
+        event(&mut s, more(&target, 3, page(PAGE_2, false)));
+        assert_eq!(shown(&s).bytes(), PAGE_1.len());
+        event(&mut s, more(&target, PAGE_1.len(), page(PAGE_2, false)));
+        let whole = Diff::parse(format!("{PAGE_1}{PAGE_2}"));
+        assert!(*shown(&s) == whole, "{:?}", shown(&s));
+        assert!(!s.git.diff.as_ref().unwrap().loading);
+        // The removed line on page one faces the added line on page two.
+        assert_eq!(shown(&s).rows[4].left, Some(4));
+        assert_eq!(shown(&s).rows[4].right, Some(5));
+    }
+
+    #[test]
+    fn a_page_that_fails_keeps_what_was_loaded_and_says_why() {
+        let (mut s, target) = viewing();
+        event(&mut s, more(&target, PAGE_1.len(), Err("gone".into())));
+        assert_eq!(shown(&s).bytes(), PAGE_1.len());
+        assert!(!shown(&s).more, "no more is asked for");
+        assert_eq!(
+            s.flash,
+            Some((false, "the rest of the diff: gone".to_string()))
+        );
+    }
+}
