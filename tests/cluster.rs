@@ -122,7 +122,7 @@ async fn an_unreachable_api_server_is_reported_per_watch() {
     let (tx, mut rx) = mpsc::channel(1024);
     spawn_watchers(&cluster, tx);
     let err = wait_for(&mut rx, 30, "a watch error", |m| match m {
-        Msg::Cluster(ClusterEvent::WatchFailed(_, e)) => Some(e.clone()),
+        Msg::Cluster(ClusterEvent::WatchFailed(_, e, _)) => Some(e.clone()),
         _ => None,
     })
     .await;
@@ -134,7 +134,7 @@ async fn an_unreachable_api_server_is_reported_per_watch() {
 }
 
 #[tokio::test]
-async fn a_malformed_kubeconfig_is_one_line_naming_the_file() {
+async fn case_4_a_malformed_kubeconfig_is_one_line_naming_the_file_and_field() {
     init_crypto();
     let path = std::env::temp_dir().join(format!("sextant-bad-kubeconfig-{}", unique()));
     std::fs::write(
@@ -162,4 +162,18 @@ async fn a_malformed_kubeconfig_is_one_line_naming_the_file() {
         .err()
         .unwrap();
     assert!(wrong_ctx.contains("no-such-context"), "{wrong_ctx}");
+    assert!(
+        wrong_ctx.contains("--context names context \"no-such-context\", which is not in contexts (there: demo, demo-viewer)"),
+        "{wrong_ctx}"
+    );
+    for (bad, field) in common::broken_kubeconfigs() {
+        let err = connect(Some(&bad), None, &Scope::All).await.err().unwrap();
+        eprintln!("case 4: {err}");
+        assert!(
+            err.starts_with(&format!("kubeconfig {}: ", bad.display())),
+            "{err}"
+        );
+        assert!(err.contains(field), "{field} in {err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
 }

@@ -146,23 +146,34 @@ fn demo_shows_every_pane_help_and_quits_cleanly() {
     );
 }
 
+/// Case 4: a corrupt kubeconfig, one of the wrong type, a missing context and a
+/// failing exec plugin: the cluster pane names the file and the field, and the git,
+/// metrics and storage panes work.
 #[test]
-fn a_broken_kubeconfig_leaves_the_other_panes_working() {
-    let bad = std::env::temp_dir().join(format!("sextant-e2e-kubeconfig-{}", unique()));
-    std::fs::write(&bad, "clusters: [oops\n").unwrap();
-    let path = bad.display().to_string();
-    let t = Tmux::start(&["--config", &config(), "--kubeconfig", &path], 160, 45);
-    t.wait(
-        &[
-            &format!("kubeconfig {path}"),
-            "Bump carts to 0.5.0",
-            "shop/data-carts-db-0",
-            "✖ kube",
-        ],
-        30,
-    );
-    t.keys(&["q"]);
-    t.wait(&["SEXTANT_EXIT=0"], 10);
+fn case_4_a_broken_kubeconfig_leaves_the_other_panes_working() {
+    for (bad, field) in common::broken_kubeconfigs() {
+        let path = bad.display().to_string();
+        let t = Tmux::start(&["--config", &config(), "--kubeconfig", &path], 250, 45);
+        let s = t.wait(
+            &[
+                &format!("kubeconfig {path}"),
+                "Bump carts to 0.5.0",
+                "shop/data-carts-db-0",
+                "✖ kube",
+            ],
+            30,
+        );
+        // The message wraps inside the pane: each of its words is on screen.
+        for word in field.split_whitespace() {
+            assert!(s.contains(word), "{word} of {field}:\n{s}");
+        }
+        assert!(
+            !s.contains("sso session expired\n"),
+            "the plugin wrote on the screen"
+        );
+        t.keys(&["q"]);
+        t.wait(&["SEXTANT_EXIT=0"], 10);
+    }
 }
 
 #[test]
@@ -396,9 +407,17 @@ impl Drop for Fixture {
         // Best effort: what a failed test leaves behind is named after it.
         let kubeconfig = env("SEXTANT_TEST_KUBECONFIG");
         let record = format!("sync-{}", self.name);
+        let restore = format!("restore-{}-db", self.name);
         for args in [
             vec!["delete", "namespace", &self.name, "--wait=false"],
-            vec!["-n", "sextant-system", "delete", "configmap", &record],
+            vec![
+                "-n",
+                "sextant-system",
+                "delete",
+                "configmap",
+                &record,
+                &restore,
+            ],
         ] {
             let _ = Command::new("kubectl")
                 .args(["--kubeconfig", &kubeconfig])
@@ -543,14 +562,7 @@ fn sync_from_the_preview_then_drift_appears_and_read_only_refuses_to_sync() {
 /// typed; both show their steps. The workload is the fixture's own, not the demo's.
 #[test]
 fn snapshot_then_restore_from_the_keyboard() {
-    let f = Fixture::new("e2e-snap");
-    f.write(
-        "app/db.yaml",
-        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: NS}\nspec:\n  replicas: 1\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec: {containers: [{name: db, image: mongo:6}]}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec: {storageClassName: px-db, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n",
-    );
-    let work = f.work.display().to_string();
-    kubectl(&["apply", "-f", &format!("{work}/ns.yaml")]);
-    kubectl(&["apply", "-f", &format!("{work}/app/db.yaml")]);
+    let (f, _) = fixture_with_db("e2e-snap");
     let (px, token) = (
         env("SEXTANT_TEST_PORTWORX"),
         env("SEXTANT_TEST_PORTWORX_TOKEN_FILE"),
@@ -601,24 +613,9 @@ fn snapshot_then_restore_from_the_keyboard() {
     t.wait(&["SEXTANT_EXIT=0"], 10);
 }
 
-/// `--watch` on a wall: the tiles, and every write key of the keymap (taken from the
-/// keymap itself, so a new binding is covered) changes nothing.
+/// `--watch` on a wall: the tiles and the freshness of every source.
 #[test]
-fn watch_mode_shows_tiles_and_ignores_every_write_key() {
-    use crossterm::event::KeyCode;
-    use sextant::app::keymap::Keymap;
-    let restarted = || {
-        kubectl(&[
-            "-n",
-            "shop",
-            "get",
-            "sts",
-            "carts-db",
-            "-o",
-            "jsonpath={.spec.template.metadata.annotations}{.spec.replicas}",
-        ])
-    };
-    let before = restarted();
+fn watch_mode_shows_tiles() {
     let t = Tmux::start(&["--config", &config(), "--watch"], 160, 45);
     t.wait(
         &[
@@ -631,31 +628,346 @@ fn watch_mode_shows_tiles_and_ignores_every_write_key() {
         ],
         30,
     );
+    t.keys(&["q"]);
+    t.wait(&["SEXTANT_EXIT=0"], 10);
+}
+
+/// curl against the Portworx simulator as its admin; the answer's body.
+fn px_curl(args: &[&str]) -> String {
+    let token = std::fs::read_to_string(env("SEXTANT_TEST_PORTWORX_TOKEN_FILE")).unwrap();
+    let out = Command::new("curl")
+        .args([
+            "-sf",
+            "-H",
+            &format!("Authorization: bearer {}", token.trim()),
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl {args:?}");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The Portworx volume of a claim: its PV's CSI volume handle.
+fn volume_of(ns: &str, claim: &str) -> String {
+    let pv = kubectl(&[
+        "-n",
+        ns,
+        "get",
+        "pvc",
+        claim,
+        "-o",
+        "jsonpath={.spec.volumeName}",
+    ]);
+    kubectl(&["get", "pv", &pv, "-o", "jsonpath={.spec.csi.volumeHandle}"])
+}
+
+fn volume_data(volume: &str, put: Option<&str>) -> String {
+    let url = format!("{}/sim/volumes/{volume}/data", env("SEXTANT_TEST_PORTWORX"));
+    match put {
+        Some(body) => px_curl(&["-X", "PUT", "--data-binary", body, &url]),
+        None => px_curl(&[&url]),
+    }
+}
+
+/// A Fixture with StatefulSet db (one replica, claim data-db-0 on px-db) running, and
+/// its claim's Portworx volume.
+fn fixture_with_db(prefix: &str) -> (Fixture, String) {
+    let f = Fixture::new(prefix);
+    f.write(
+        "app/db.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: NS}\nspec:\n  replicas: 1\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec: {containers: [{name: db, image: mongo:6}]}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec: {storageClassName: px-db, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n",
+    );
+    let work = f.work.display().to_string();
+    kubectl(&["apply", "-f", &format!("{work}/ns.yaml")]);
+    kubectl(&["apply", "-f", &format!("{work}/app/db.yaml")]);
+    kubectl(&[
+        "-n",
+        &f.name,
+        "wait",
+        "--for=jsonpath={.status.phase}=Bound",
+        "pvc/data-db-0",
+        "--timeout=60s",
+    ]);
+    let volume = volume_of(&f.name, "data-db-0");
+    (f, volume)
+}
+
+/// A ready VolumeSnapshot `name` of data-db-0.
+fn snapshot_db(f: &Fixture, name: &str) {
+    let yaml = format!(
+        "apiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshot\nmetadata: {{name: {name}, namespace: {}}}\nspec:\n  volumeSnapshotClassName: px-csi-snapclass\n  source: {{persistentVolumeClaimName: data-db-0}}\n",
+        f.name
+    );
+    let file = f.root.join(format!("{name}.yaml"));
+    std::fs::write(&file, yaml).unwrap();
+    kubectl(&["apply", "-f", file.to_str().unwrap()]);
+    kubectl(&[
+        "-n",
+        &f.name,
+        "wait",
+        "--for=jsonpath={.status.readyToUse}=true",
+        &format!("volumesnapshot/{name}"),
+        "--timeout=60s",
+    ]);
+}
+
+/// Kills the sextant running for fixture `f` as the kernel would: no cleanup at all.
+fn kill_sextant(f: &Fixture) {
+    let out = Command::new("pgrep")
+        .args(["-f", "--", &format!("--app {}", f.name)])
+        .output()
+        .unwrap();
+    let pids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "sextant")
+        })
+        .map(String::from)
+        .collect();
+    assert_eq!(pids.len(), 1, "one sextant for {}: {pids:?}", f.name);
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pids[0]])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// Starts a restore of snapshot `snap` from the keyboard and kills sextant while the
+/// volumes are being restored.
+fn restore_and_kill(f: &Fixture, px: &[&str], snap: &str) {
+    let t = f.start(px);
+    t.wait(&["▸ db ", "1/1"], 60);
+    t.keys(&["/"]);
+    t.keys(&["-l", snap]);
+    t.keys(&["Enter"]);
+    t.wait(&["snap "], 10);
+    t.keys(&["r"]);
+    t.wait(&["Type db to confirm"], 20);
+    t.keys(&["-l", "db"]);
+    t.keys(&["Enter"]);
+    t.wait(&["[6/8] wait for the restore to finish"], 60);
+    kill_sextant(f);
+    t.wait(&["SEXTANT_EXIT=137"], 10);
+}
+
+/// Case 14: sextant killed in the middle of a restore. The next start finds it, says
+/// where it stopped and offers resume or undo; both are carried out.
+#[test]
+fn case_14_a_restore_killed_midway_is_found_and_resumed_or_undone() {
+    let (f, volume) = fixture_with_db("e2e-crash");
+    let (px, token) = (
+        env("SEXTANT_TEST_PORTWORX"),
+        env("SEXTANT_TEST_PORTWORX_TOKEN_FILE"),
+    );
+    let px_args = [
+        "--portworx",
+        px.as_str(),
+        "--portworx-token-file",
+        token.as_str(),
+    ];
+    volume_data(&volume, Some("v1"));
+    snapshot_db(&f, "first");
+    volume_data(&volume, Some("v2"));
+
+    // Killed while the volume is restored: the next start offers the rest.
+    restore_and_kill(&f, &px_args, "first");
+    let t = f.start(&px_args);
+    let s = t.wait(
+        &[
+            &format!(
+                "Unfinished restore of StatefulSet {}/db from snapshot {}/first",
+                f.name, f.name
+            ),
+            "restore stopped at step",
+            "sextant stopped before it finished",
+            "r resume",
+            "u undo",
+        ],
+        30,
+    );
+    let at = line_with(&s, "restore stopped at step");
+    eprintln!(
+        "case 14: found after the kill: {}",
+        at.trim_matches(|c: char| !c.is_alphanumeric())
+    );
+    t.keys(&["r"]);
+    t.wait(&["Type db to confirm"], 20);
+    t.keys(&["-l", "db"]);
+    t.keys(&["Enter"]);
+    let s = t.wait(&["done: restored data-db-0 of db"], 90);
+    assert!(s.contains("done before"), "resumed, not started over:\n{s}");
+    assert_eq!(volume_data(&volume, None), "v1");
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait(&["SEXTANT_EXIT=0"], 10);
+
+    // Killed again, then undone: the safety snapshot brings back what was there.
+    volume_data(&volume, Some("v3"));
+    restore_and_kill(&f, &px_args, "first");
+    let t = f.start(&px_args);
+    t.wait(&["Unfinished restore of StatefulSet", "u undo"], 30);
+    t.keys(&["u"]);
+    t.wait(&["Type db to confirm"], 20);
+    t.keys(&["-l", "db"]);
+    t.keys(&["Enter"]);
+    t.wait(&["done: restored data-db-0 of db"], 90);
+    assert_eq!(
+        volume_data(&volume, None),
+        "v3",
+        "the data from before the restore"
+    );
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait(&["SEXTANT_EXIT=0"], 10);
+    let left = kubectl(&["-n", "sextant-system", "get", "configmaps", "-o", "name"]);
+    assert!(
+        !left.contains(&format!("restore-{}-db", f.name)),
+        "the record is gone"
+    );
+}
+
+/// Every write key of the keymap as tmux names it: taken from the keymap itself, so
+/// a new binding is covered without touching the test.
+fn write_keys() -> Vec<String> {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use sextant::app::keymap::Keymap;
     let keys: Vec<String> = Keymap::default()
         .bindings
         .iter()
         .filter(|b| b.writes)
         .flat_map(|b| b.keys.clone())
-        .filter_map(|k| match k.code {
-            KeyCode::Char(c) if k.mods.is_empty() || c.is_ascii_uppercase() => Some(c.to_string()),
-            KeyCode::Enter => Some("Enter".into()),
-            _ => None,
+        .map(|k| {
+            let name = match k.code {
+                KeyCode::Char(c) => c.to_string(),
+                KeyCode::Enter => "Enter".into(),
+                KeyCode::Esc => "Escape".into(),
+                KeyCode::Tab => "Tab".into(),
+                KeyCode::Backspace => "BSpace".into(),
+                KeyCode::Delete => "DC".into(),
+                KeyCode::F(n) => format!("F{n}"),
+                other => panic!("no tmux name for {other:?}: add it here"),
+            };
+            let mut prefix = String::new();
+            if k.mods.contains(KeyModifiers::CONTROL) {
+                prefix.push_str("C-");
+            }
+            if k.mods.contains(KeyModifiers::ALT) {
+                prefix.push_str("M-");
+            }
+            prefix + &name
         })
         .collect();
     assert!(keys.len() >= 6, "the write keys: {keys:?}");
-    for k in &keys {
-        t.keys(&[k.as_str()]);
-        // And a yes, in case a dialog opened.
-        t.keys(&["y", "Enter"]);
+    keys
+}
+
+/// What a write could change for a fixture: its objects, its repository and remote,
+/// its Portworx volumes with their snapshots and bytes, and sextant's records.
+fn fingerprint(f: &Fixture) -> String {
+    let ns = f.name.as_str();
+    let objects = kubectl(&[
+        "-n",
+        ns,
+        "get",
+        "statefulsets,deployments,configmaps,persistentvolumeclaims,volumesnapshots",
+        "-o",
+        "jsonpath={range .items[*]}{.kind} {.metadata.name} {.metadata.generation} {.spec.replicas} {.metadata.annotations}{\"\\n\"}{end}",
+    ]);
+    let records: Vec<String> =
+        kubectl(&["-n", "sextant-system", "get", "configmaps", "-o", "name"])
+            .lines()
+            .filter(|l| l.contains(ns))
+            .map(String::from)
+            .collect();
+    let repo = [
+        git(&f.work, &["rev-parse", "HEAD"]),
+        git(&f.work, &["status", "--porcelain"]),
+        git(&f.work, &["ls-remote", "origin"]),
+        git(&f.work, &["stash", "list"]),
+    ];
+    let px = env("SEXTANT_TEST_PORTWORX");
+    let curl = px_curl;
+    let found = curl(&[
+        "-X",
+        "POST",
+        "-d",
+        &format!(r#"{{"labels":{{"namespace":"{ns}"}}}}"#),
+        &format!("{px}/v1/volumes/filters"),
+    ]);
+    let ids: serde_json::Value = serde_json::from_str(&found).unwrap();
+    let mut volumes = Vec::new();
+    for id in ids["volume_ids"].as_array().into_iter().flatten() {
+        let id = id.as_str().unwrap();
+        volumes.push(format!(
+            "{id} snapshots {} data {}",
+            curl(&[&format!("{px}/v1/volumes/snapshots?volume_id={id}")]),
+            curl(&[&format!("{px}/sim/volumes/{id}/data")]),
+        ));
     }
-    std::thread::sleep(Duration::from_secs(2));
-    let s = t.screen();
-    assert!(s.contains("sextant watch"), "still the wall:\n{s}");
-    assert!(
-        !s.contains("Confirm") && !s.contains("Sync "),
-        "no dialog:\n{s}"
+    assert!(!volumes.is_empty(), "the fixture's claim has a volume");
+    format!("{objects}\n{records:?}\n{repo:?}\n{volumes:?}")
+}
+
+/// Case 13: in `--read-only` and in `--watch`, every write key pressed in every pane,
+/// on several rows, each followed by a yes and by the name a restore asks for.
+#[test]
+fn case_13_no_write_key_changes_anything_in_read_only_or_watch() {
+    let (f, _) = fixture_with_db("e2e-frozen");
+    // Something for every write to act on: a snapshot to restore, a change to commit,
+    // a commit to push, a drifted object to sync.
+    snapshot_db(&f, "before");
+    git(&f.work, &["add", "app/db.yaml"]);
+    git(&f.work, &["commit", "-q", "-m", "Add db"]);
+    f.write("app/flags.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: NS\ndata:\n  beta: \"on\"\n");
+    let (px, token) = (
+        env("SEXTANT_TEST_PORTWORX"),
+        env("SEXTANT_TEST_PORTWORX_TOKEN_FILE"),
     );
-    assert_eq!(restarted(), before, "nothing changed in the cluster");
+    let before = fingerprint(&f);
+    let keys = write_keys();
+    for mode in ["--read-only", "--watch"] {
+        let t = f.start(&[mode, "--portworx", &px, "--portworx-token-file", &token]);
+        t.wait(&["db"], 60);
+        std::thread::sleep(Duration::from_secs(2));
+        for _pane in 0..4 {
+            for _row in 0..4 {
+                for k in &keys {
+                    t.keys(&[k.as_str()]);
+                    t.keys(&["y", "Enter"]);
+                    t.keys(&["-l", "db"]);
+                    t.keys(&["Enter"]);
+                    t.keys(&["Escape"]);
+                }
+                t.keys(&["j"]);
+            }
+            t.keys(&["Tab"]);
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        let s = t.screen();
+        assert!(!s.contains("Confirm"), "{mode}: no dialog is open:\n{s}");
+        assert_eq!(fingerprint(&f), before, "{mode}: nothing changed");
+        t.keys(&["q"]);
+        t.wait(&["SEXTANT_EXIT=0"], 10);
+        eprintln!(
+            "case 13 {mode}: {} write keys, each pressed in 4 panes on 4 rows",
+            keys.len()
+        );
+    }
+    // Control: without either flag one of those keys does write, and the fingerprint
+    // sees it (the push of the local commit).
+    let t = f.start(&["--portworx", &px, "--portworx-token-file", &token]);
+    t.wait(&["db"], 60);
+    t.keys(&["P"]);
+    t.wait(&["Confirm"], 10);
+    t.keys(&["y"]);
+    t.wait(&["push"], 20);
+    let end = Instant::now() + Duration::from_secs(20);
+    while fingerprint(&f) == before {
+        assert!(Instant::now() < end, "the fingerprint missed a push");
+        std::thread::sleep(Duration::from_millis(300));
+    }
     t.keys(&["q"]);
-    t.wait(&["SEXTANT_EXIT=0"], 10);
 }

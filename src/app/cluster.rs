@@ -224,6 +224,9 @@ pub struct ClusterState {
     pub filter: String,
     /// The describe or YAML view over the tree, when open.
     pub detail: Option<Detail>,
+    /// When the first of the watches now failing failed (unix seconds): the rows shown
+    /// are the last known from then on.
+    pub stale_since: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -242,6 +245,30 @@ impl ClusterState {
         self.kinds.clear();
         self.warnings.clear();
         self.detail = None;
+        self.stale_since = None;
+    }
+
+    /// Why writes to the cluster are off now: its credentials are rejected, or no
+    /// watch reaches it, so an action would fail or act on stale rows.
+    pub fn writes_blocked(&self) -> Option<String> {
+        if let Connection::Failed(e) = &self.connection {
+            return Some(format!("cluster actions are off: {e}"));
+        }
+        let failing: Vec<&String> = self
+            .kinds
+            .values()
+            .filter_map(|k| match k {
+                KindStatus::Error(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if failing.iter().any(|e| e.starts_with("401")) {
+            Some("cluster actions are off: the API server rejected the credentials (401)".into())
+        } else if !failing.is_empty() && failing.len() == self.kinds.len() {
+            Some("cluster actions are off: the API server is not answering".into())
+        } else {
+            None
+        }
     }
 
     pub fn is_loaded(&self) -> bool {
@@ -293,6 +320,39 @@ pub fn age(now: i64, created: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_writes_are_off_when_credentials_are_rejected_or_nothing_answers() {
+        let mut c = ClusterState::default();
+        assert_eq!(
+            c.writes_blocked(),
+            None,
+            "still connecting: the plan will say"
+        );
+        c.kinds.insert(Kind::Pod, KindStatus::Ready);
+        c.kinds.insert(Kind::Secret, KindStatus::Forbidden);
+        c.kinds
+            .insert(Kind::Service, KindStatus::Error("timeout".into()));
+        assert_eq!(
+            c.writes_blocked(),
+            None,
+            "one failing watch is not the server"
+        );
+        c.kinds
+            .insert(Kind::Pod, KindStatus::Error("401 Unauthorized: x".into()));
+        assert!(
+            c.writes_blocked()
+                .unwrap()
+                .contains("rejected the credentials")
+        );
+        c.kinds
+            .insert(Kind::Pod, KindStatus::Error("refused".into()));
+        c.kinds
+            .insert(Kind::Secret, KindStatus::Error("refused".into()));
+        assert!(c.writes_blocked().unwrap().contains("not answering"));
+        c.connection = Connection::Failed("kubeconfig /x: bad".into());
+        assert!(c.writes_blocked().unwrap().contains("kubeconfig /x: bad"));
+    }
 
     #[test]
     fn ages_are_minute_grained() {

@@ -67,7 +67,8 @@ pub enum ClusterEvent {
     Listed(Kind, Vec<ObjRow>),
     Applied(ObjRow),
     Deleted(Kind, String, String),
-    WatchFailed(Kind, String),
+    /// A watch failed: the kind, the error, and when (unix seconds), for "stale since".
+    WatchFailed(Kind, String, i64),
     /// The user may not list this kind; the watch has stopped.
     Forbidden(Kind),
     /// Discovery says the server does not serve this kind.
@@ -145,6 +146,8 @@ pub enum StorageEvent {
     },
     /// Write throughput by Portworx volume name, bytes/s, from Prometheus.
     Rates(Vec<(String, f64)>),
+    /// Restores a stopped sextant left unfinished, found at connect.
+    Unfinished(Result<Vec<crate::engine::restore::Record>, String>),
 }
 
 /// What the reducer asks the executor to do.
@@ -177,6 +180,8 @@ pub enum Command {
     ListChanges,
     /// Plan the restore of a snapshot (read-only).
     PlanRestore { namespace: String, name: String },
+    /// Look for restores left unfinished (read-only).
+    FindUnfinished,
     /// Open the manifest of an object in $EDITOR; the UI loop runs it, since the
     /// terminal is handed over.
     Edit { key: Key },
@@ -227,6 +232,10 @@ pub enum WriteIntent {
         safety: bool,
         commit: Option<String>,
     },
+    /// Scale back the workload of an unfinished restore that never reached its data.
+    UndoRestore {
+        record: Box<crate::engine::restore::Record>,
+    },
 }
 
 impl WriteIntent {
@@ -275,6 +284,15 @@ impl WriteIntent {
                 vec![format!("Snapshot every claim of {workload}")]
             }
             WriteIntent::Restore { plan, safety, .. } => plan.preview(*safety),
+            WriteIntent::UndoRestore { record } => vec![format!(
+                "Undo the restore of {}: scale back to {} replicas",
+                record
+                    .workload
+                    .as_ref()
+                    .map(|w| w.to_string())
+                    .unwrap_or_default(),
+                record.replicas
+            )],
         }
     }
     pub fn describe(&self) -> String {
@@ -299,6 +317,7 @@ impl WriteIntent {
                 workload.name
             ),
             WriteIntent::Restore { plan, .. } => format!("restore {}", plan.snapshot),
+            WriteIntent::UndoRestore { record } => format!("undo restore {}", record.snapshot),
         }
     }
 }

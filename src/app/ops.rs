@@ -5,7 +5,7 @@ use super::cluster::Kind;
 use super::msg::{Command, WriteIntent};
 use super::state::{Pane, State};
 use super::tree::Item;
-use crate::engine::restore::Plan;
+use crate::engine::restore::{Plan, Record};
 use crate::engine::snapshot::Consistency;
 use crate::engine::workload::{Workload, WorkloadKind, from_template};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -42,11 +42,86 @@ pub struct RestoreDialog {
 pub struct OpsState {
     pub snapshot: Option<SnapshotDialog>,
     pub restore: Option<RestoreDialog>,
+    /// Restores a stopped sextant left unfinished; the first is shown until the user
+    /// resumes, undoes or puts it off.
+    pub unfinished: Vec<Record>,
 }
 
 impl OpsState {
     pub fn open(&self) -> bool {
-        self.snapshot.is_some() || self.restore.is_some()
+        self.snapshot.is_some() || self.restore.is_some() || !self.unfinished.is_empty()
+    }
+}
+
+/// The unfinished restores found at connect. A wall display cannot act on them.
+pub fn unfinished(state: &mut State, found: Result<Vec<Record>, String>) {
+    // Unreadable records (a viewer may not read sextant-system) leave nothing to offer.
+    let Ok(found) = found else { return };
+    if state.watch.on {
+        return;
+    }
+    // Only those in the namespace shown: another team's restore is not this view's.
+    let shown = state.cluster.namespace.clone();
+    state.ops.unfinished = found
+        .into_iter()
+        .filter(|r| crate::engine::restore_run::explain(r).is_some())
+        .filter(|r| {
+            let ns = r.workload.as_ref().map(|w| w.namespace.as_str());
+            shown.as_deref().is_none_or(|s| ns == Some(s))
+        })
+        .collect();
+    state.dirty = true;
+}
+
+/// Keys while an unfinished restore is shown: r resumes it, u undoes it, Esc puts it
+/// off (it is found again at the next start).
+fn unfinished_key(state: &mut State, key: KeyEvent, out: &mut Vec<Command>) -> Option<WriteIntent> {
+    let rec = state.ops.unfinished.first()?.clone();
+    let act = matches!(key.code, KeyCode::Char('r' | 'u'));
+    if act && let Some(why) = refusal(state) {
+        state.flash = Some((false, why));
+        return None;
+    }
+    match key.code {
+        KeyCode::Char('r') => {
+            state.ops.unfinished.remove(0);
+            open_restore(state, &rec.snapshot, out);
+            None
+        }
+        KeyCode::Char('u') if !rec.data_changed() => {
+            state.ops.unfinished.remove(0);
+            Some(WriteIntent::UndoRestore {
+                record: Box::new(rec),
+            })
+        }
+        KeyCode::Char('u') => {
+            let ns = rec.workload.as_ref().map(|w| w.namespace.clone());
+            match (ns, &rec.safety) {
+                (Some(ns), Some(set)) => {
+                    state.ops.unfinished.remove(0);
+                    open_restore(state, &format!("{ns}/{set}"), out);
+                }
+                _ => {
+                    state.flash = Some((
+                        false,
+                        "cannot undo: the data was restored and no safety snapshot was taken; r finishes the restore".into(),
+                    ))
+                }
+            }
+            None
+        }
+        KeyCode::Esc | KeyCode::Char('q') => {
+            state.ops.unfinished.remove(0);
+            state.flash = Some((
+                true,
+                format!(
+                    "left unfinished: sextant restore {} resumes it",
+                    rec.snapshot
+                ),
+            ));
+            None
+        }
+        _ => None,
     }
 }
 
@@ -127,7 +202,10 @@ fn refusal(state: &State) -> Option<String> {
     if state.read_only {
         return Some("read-only mode: writes are disabled".into());
     }
-    super::storage::writes_blocked(state)
+    state
+        .cluster
+        .writes_blocked()
+        .or_else(|| super::storage::writes_blocked(state))
 }
 
 pub fn ask_snapshot(state: &mut State) {
@@ -212,7 +290,10 @@ fn synced_commit(state: &State) -> Option<String> {
 }
 
 /// Keys while a dialog is open; the intent to run once confirmed.
-pub fn key(state: &mut State, key: KeyEvent) -> Option<WriteIntent> {
+pub fn key(state: &mut State, key: KeyEvent, out: &mut Vec<Command>) -> Option<WriteIntent> {
+    if state.ops.snapshot.is_none() && state.ops.restore.is_none() {
+        return unfinished_key(state, key, out);
+    }
     let commit = synced_commit(state);
     // Portworx may fail while a dialog is open: it stays, but does not start the write.
     let blocked = super::storage::writes_blocked(state);

@@ -364,6 +364,7 @@ pub fn event(state: &mut State, ev: StorageEvent) {
         StorageEvent::RestorePlanned { snapshot, result } => {
             super::ops::planned(state, &snapshot, result)
         }
+        StorageEvent::Unfinished(found) => super::ops::unfinished(state, found),
         StorageEvent::Rates(rates) => {
             let rates = rates.into_iter().collect();
             if s.write_rates != rates {

@@ -508,11 +508,16 @@ impl Harness {
     /// Connected, and every kind listed from the fixtures.
     pub(super) fn with_cluster(mut self) -> Self {
         let all = rows_from_yaml(CLUSTER);
-        self.quietly([Msg::Cluster(ClusterEvent::Connected {
+        let out = self.send(Msg::Cluster(ClusterEvent::Connected {
             context: "kind-sextant".into(),
             server: "https://127.0.0.1:6443".into(),
             namespace: None,
-        })]);
+        }));
+        assert_eq!(
+            out,
+            [Command::FindUnfinished],
+            "unfinished restores are looked for"
+        );
         // A list may scope the graphs to the selection: that asks for data.
         for kind in Kind::ALL {
             self.send(Msg::Cluster(ClusterEvent::Listed(
@@ -773,12 +778,20 @@ fn a_failed_watch_keeps_the_last_rows_and_records_the_error() {
     h.quietly([Msg::Cluster(ClusterEvent::WatchFailed(
         Kind::Pod,
         "connection refused".into(),
+        1_000,
     ))]);
     assert_eq!(
         h.state.cluster.kinds.get(&Kind::Pod),
         Some(&KindStatus::Error("connection refused".into()))
     );
     assert_eq!(h.state.cluster.rows.len(), before);
+    // Stale since the first failure, not the latest.
+    h.quietly([Msg::Cluster(ClusterEvent::WatchFailed(
+        Kind::Service,
+        "connection refused".into(),
+        2_000,
+    ))]);
+    assert_eq!(h.state.cluster.stale_since, Some(1_000));
     assert_eq!(
         h.state.cluster.kinds.get(&Kind::Deployment),
         Some(&KindStatus::Ready)
@@ -793,6 +806,16 @@ fn a_failed_watch_keeps_the_last_rows_and_records_the_error() {
         h.state.cluster.kinds.get(&Kind::Pod),
         Some(&KindStatus::Ready)
     );
+    assert_eq!(
+        h.state.cluster.stale_since,
+        Some(1_000),
+        "services still fail"
+    );
+    h.quietly([Msg::Cluster(ClusterEvent::Listed(
+        Kind::Service,
+        of_kind(&all, Kind::Service),
+    ))]);
+    assert_eq!(h.state.cluster.stale_since, None);
 }
 
 #[test]
@@ -812,11 +835,11 @@ fn a_failed_config_sets_the_connection_failed_and_counts_as_loaded() {
 #[test]
 fn connecting_to_a_namespace_scopes_and_opens_it() {
     let mut h = Harness::new(false, 0);
-    h.quietly([Msg::Cluster(ClusterEvent::Connected {
+    h.send(Msg::Cluster(ClusterEvent::Connected {
         context: "kind-sextant".into(),
         server: "https://127.0.0.1:6443".into(),
         namespace: Some("shop".into()),
-    })]);
+    }));
     assert_eq!(
         h.state.cluster.connection,
         Connection::Connected {

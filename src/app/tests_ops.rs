@@ -2,7 +2,7 @@
 use super::cluster::Kind;
 use super::msg::{ClusterEvent, Command, Msg, StorageEvent, SyncEvent, WriteIntent};
 use super::tests::{Harness, ch, press, row};
-use crate::engine::restore::Plan;
+use crate::engine::restore::{Plan, Record};
 use crate::engine::snapshot::Consistency;
 use crate::engine::workload::{Workload, WorkloadKind};
 use crossterm::event::KeyCode;
@@ -339,4 +339,121 @@ fn a_paired_roll_back_of_several_workloads_offers_each_restore_in_turn() {
         "shop/b-snap"
     );
     assert!(p.state.sync.paired.is_empty());
+}
+
+/// A restore record as a stopped sextant leaves it: `done` its steps so far.
+fn record(done: &[crate::engine::restore::Step], safety: Option<&str>) -> Record {
+    Record {
+        snapshot: "shop/data-db-0-snap".into(),
+        replicas: 3,
+        done: done.to_vec(),
+        safety: safety.map(String::from),
+        error: None,
+        workload: Some(db()),
+    }
+}
+
+#[test]
+fn an_unfinished_restore_found_at_connect_offers_resume_and_undo() {
+    use crate::engine::restore::Step::*;
+    let mut h = Harness::new(false, 0).with_cluster();
+    let untouched = record(&[Safety, Remember, ScaleDown], Some("db-safety"));
+    let restored = record(
+        &[Safety, Remember, ScaleDown, Detach, Restore],
+        Some("db-safety"),
+    );
+    let bare = record(&[Safety, Remember, ScaleDown, Detach, Restore], None);
+    h.quietly([Msg::Storage(StorageEvent::Unfinished(Ok(vec![
+        untouched.clone(),
+        restored,
+        bare.clone(),
+        record(&[], None),
+    ])))]);
+    assert_eq!(h.state.ops.unfinished.len(), 4);
+    // Other keys wait for the choice.
+    h.quietly([ch('S'), ch('j')]);
+    assert_eq!(h.state.ops.unfinished.len(), 4);
+
+    // Data untouched: undo scales back and forgets the record.
+    let out = h.send(ch('u'));
+    assert_eq!(
+        writes(&out),
+        [WriteIntent::UndoRestore {
+            record: Box::new(untouched)
+        }]
+    );
+    // Data restored with a safety set: undo restores that set, through its preview.
+    let out = h.send(ch('u'));
+    assert_eq!(
+        out,
+        [Command::PlanRestore {
+            namespace: "shop".into(),
+            name: "db-safety".into()
+        }]
+    );
+    assert_eq!(
+        h.state.ops.restore.as_ref().unwrap().snapshot,
+        "shop/db-safety"
+    );
+    h.quietly([press(KeyCode::Esc)]);
+    // Data restored without one: no undo, resume finishes it.
+    h.quietly([ch('u')]);
+    assert!(h.state.flash.clone().unwrap().1.starts_with("cannot undo"));
+    assert_eq!(h.state.ops.unfinished[0], bare);
+    let out = h.send(ch('r'));
+    assert_eq!(
+        out,
+        [Command::PlanRestore {
+            namespace: "shop".into(),
+            name: "data-db-0-snap".into()
+        }]
+    );
+    h.quietly([press(KeyCode::Esc)]);
+    // Esc puts the last off, saying how to resume it later.
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(h.state.ops.unfinished.is_empty());
+    assert!(
+        h.state
+            .flash
+            .clone()
+            .unwrap()
+            .1
+            .contains("sextant restore shop/data-db-0-snap")
+    );
+}
+
+#[test]
+fn read_only_and_watch_mode_cannot_act_on_an_unfinished_restore() {
+    use crate::engine::restore::Step::*;
+    let found = || {
+        Msg::Storage(StorageEvent::Unfinished(Ok(vec![record(
+            &[Safety, Remember],
+            None,
+        )])))
+    };
+    let mut h = Harness::new(true, 0).with_cluster();
+    h.quietly([found(), ch('r'), ch('u')]);
+    assert!(h.state.flash.clone().unwrap().1.contains("read-only"));
+    assert_eq!(h.state.ops.unfinished.len(), 1, "shown until closed");
+    h.quietly([press(KeyCode::Esc)]);
+    assert!(!h.state.ops.open());
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.state.watch.on = true;
+    h.quietly([found()]);
+    assert!(!h.state.ops.open(), "a wall display shows no dialog");
+}
+
+#[test]
+fn only_unfinished_restores_of_the_namespace_shown_are_offered() {
+    use crate::engine::restore::Step::*;
+    let mut h = Harness::new(false, 0).with_cluster();
+    h.state.cluster.namespace = Some("other".into());
+    let ours = record(&[Safety], None);
+    let mut theirs = record(&[Safety], None);
+    theirs.workload.as_mut().unwrap().namespace = "other".into();
+    h.quietly([Msg::Storage(StorageEvent::Unfinished(Ok(vec![
+        ours,
+        theirs.clone(),
+    ])))]);
+    assert_eq!(h.state.ops.unfinished, [theirs]);
 }

@@ -53,6 +53,10 @@ pub fn update(state: &mut State, keymap: &Keymap, msg: Msg) -> Vec<Command> {
             // A (re)list can change what the selection scopes the panels to, as at
             // start, before any key; single events are too frequent to look each time.
             let listed = matches!(ev, ClusterEvent::Listed(..));
+            // A restore a stopped sextant left half done is offered first thing.
+            if matches!(ev, ClusterEvent::Connected { .. }) {
+                out.push(Command::FindUnfinished);
+            }
             cluster_event(state, ev);
             if listed {
                 metrics::follow_selection(state, &mut out);
@@ -142,7 +146,7 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         return;
     }
     if state.ops.open() {
-        if let Some(intent) = ops::key(state, key)
+        if let Some(intent) = ops::key(state, key, out)
             && let Some(id) = run_write(state, intent, out)
         {
             ops::started(state, id);
@@ -205,6 +209,14 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
     };
     if keymap.is_write(action) && state.read_only {
         state.flash = Some((false, "read-only mode: writes are disabled".into()));
+        return;
+    }
+    let cluster_write = matches!(
+        action,
+        Action::Restart | Action::Sync | Action::Rollback | Action::Snapshot
+    );
+    if let Some(why) = state.cluster.writes_blocked().filter(|_| cluster_write) {
+        state.flash = Some((false, why));
         return;
     }
     match action {
@@ -599,8 +611,9 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         ClusterEvent::Deleted(kind, ns, name) => {
             c.rows.remove(&(kind, ns, name));
         }
-        ClusterEvent::WatchFailed(kind, e) => {
+        ClusterEvent::WatchFailed(kind, e, at) => {
             c.kinds.insert(kind, KindStatus::Error(e));
+            c.stale_since.get_or_insert(at);
         }
         ClusterEvent::Forbidden(kind) => {
             c.kinds.insert(kind, KindStatus::Forbidden);
@@ -631,6 +644,9 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
             }
         }
         ClusterEvent::Warning(w) => c.add_warning(w),
+    }
+    if !c.kinds.values().any(|k| matches!(k, KindStatus::Error(_))) {
+        c.stale_since = None;
     }
     let tree = c.tree();
     c.selected = selected
@@ -699,7 +715,7 @@ fn stamp(state: &mut State, msg: &Msg) {
     let w = &mut state.watch;
     match msg {
         Msg::Cluster(ClusterEvent::ConfigFailed(e)) => w.kube_link = Link::Down(e.clone()),
-        Msg::Cluster(ClusterEvent::WatchFailed(_, e)) => w.kube_link = Link::Down(e.clone()),
+        Msg::Cluster(ClusterEvent::WatchFailed(_, e, _)) => w.kube_link = Link::Down(e.clone()),
         Msg::Cluster(ClusterEvent::Detail { .. }) => {}
         Msg::Cluster(_) => {
             w.kube_link = Link::Up;

@@ -88,6 +88,54 @@ pub struct Record {
     pub safety: Option<String>,
     /// Where the last run stopped.
     pub error: Option<String>,
+    /// The workload restored, so a later start can find the record and offer it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Workload>,
+}
+
+impl Record {
+    /// The first step not done: where it stopped.
+    pub fn stopped_at(&self) -> Step {
+        Step::ALL
+            .into_iter()
+            .find(|s| !self.done.contains(s))
+            .unwrap_or(Step::WaitReady)
+    }
+
+    /// Whether the claims may hold restored data: the restore step was reached.
+    pub fn data_changed(&self) -> bool {
+        self.stopped_at() >= Step::Restore
+    }
+}
+
+/// The restores a stopped sextant left unfinished: their records in the cluster, for
+/// workloads that still exist.
+pub async fn unfinished(c: &Client) -> Result<Vec<Record>, String> {
+    let api: Api<ConfigMap> = Api::namespaced(c.clone(), super::record::NAMESPACE);
+    let list = match api.list(&ListParams::default()).await {
+        Ok(l) => l,
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(Vec::new()),
+        Err(e) => return Err(format!("restore records: {}", kube_error(e))),
+    };
+    let mut found = Vec::new();
+    for cm in list.items {
+        let ours = cm
+            .metadata
+            .name
+            .as_deref()
+            .is_some_and(|n| n.starts_with("restore-"));
+        let rec = cm
+            .data
+            .and_then(|d| serde_json::from_str::<Record>(d.get("record")?).ok())
+            .filter(|_| ours);
+        if let Some(rec) = rec
+            && let Some(wl) = &rec.workload
+            && wl.object(c).await.is_ok()
+        {
+            found.push(rec);
+        }
+    }
+    Ok(found)
 }
 
 pub fn record_name(wl: &Workload) -> String {
@@ -550,9 +598,17 @@ mod tests {
             done: vec![Step::Safety, Step::ScaleDown],
             safety: Some("s".into()),
             error: None,
+            workload: Some(fixtures::plan().workload),
         };
         let back: Record = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+        // Records written before the workload was kept still read.
+        let old: Record = serde_json::from_str(
+            r#"{"snapshot":"a/b","replicas":1,"done":[],"safety":null,"error":null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.workload, None);
+        assert_eq!((r.stopped_at(), r.data_changed()), (Step::Remember, false));
         assert!(
             serde_json::to_string(&r)
                 .unwrap()

@@ -3,7 +3,7 @@
 //! with the replica count remembered before the scale-down.
 use super::restore::{Plan, Record, Step, record_name};
 use super::snapshot::{self, Consistency, kube_error};
-use super::workload::{scale, wait_ready, wait_scaled_down};
+use super::workload::{Workload, scale, wait_ready, wait_scaled_down};
 use crate::exec::Writer;
 use crate::sources::portworx::PxClient;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -82,12 +82,9 @@ async fn save(w: &Writer, c: &Client, plan: &Plan, rec: &Record) -> Result<(), S
         .map_err(|e| format!("restore record: {}", kube_error(e)))
 }
 
-async fn forget(c: &Client, plan: &Plan) -> Result<(), String> {
+async fn forget(c: &Client, wl: &Workload) -> Result<(), String> {
     let api: Api<ConfigMap> = Api::namespaced(c.clone(), super::record::NAMESPACE);
-    match api
-        .delete(&record_name(&plan.workload), &DeleteParams::default())
-        .await
-    {
+    match api.delete(&record_name(wl), &DeleteParams::default()).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         Err(e) => Err(format!("restore record: {}", kube_error(e))),
@@ -182,10 +179,16 @@ async fn step(
             .await
         }
         Step::Restore => {
+            // Another snapshot's restore may still run on these volumes (an undo right
+            // after an interrupted restore): it must end first, or it would land last.
+            if plan.resume.is_none() {
+                let idle = |v: &super::px::VolumeState| Ok(!v.restoring());
+                wait_volumes(px, plan, opts.timeout, "still restoring", idle, progress).await?;
+            }
             let mut started = Vec::new();
             for i in &plan.items {
-                // A resumed run leaves restores already under way alone.
-                if px.inspect(&i.volume).await?.restoring() {
+                // A resumed run leaves its own restores already under way alone.
+                if plan.resume.is_some() && px.inspect(&i.volume).await?.restoring() {
                     started.push(i.claim.clone());
                     continue;
                 }
@@ -222,8 +225,7 @@ async fn step(
 }
 
 /// What is true when step `at` failed.
-fn state(at: Step, plan: &Plan, rec: &Record) -> String {
-    let wl = &plan.workload;
+fn state(at: Step, wl: &Workload, rec: &Record) -> String {
     let n = rec.replicas;
     let mut s = match at {
         Step::Safety | Step::Remember => format!("Nothing was changed: {wl} runs as before."),
@@ -250,12 +252,11 @@ fn state(at: Step, plan: &Plan, rec: &Record) -> String {
     s
 }
 
-fn next(at: Step, plan: &Plan, rec: &Record) -> Vec<String> {
-    let wl = &plan.workload;
+fn next(at: Step, wl: &Workload, rec: &Record) -> Vec<String> {
     let mut v = vec![format!(
         "Resume: restore {} again (sextant restore {} --yes); it continues at step {}/8 and scales back to {} replicas.",
-        plan.snapshot,
-        plan.snapshot,
+        rec.snapshot,
+        rec.snapshot,
         at.number(),
         rec.replicas
     )];
@@ -290,6 +291,7 @@ pub async fn run(
         replicas: plan.replicas,
         ..Default::default()
     });
+    rec.workload = Some(plan.workload.clone());
     if let Some(why) = &plan.refusal {
         return Err(Failure {
             step: Step::Safety,
@@ -326,7 +328,7 @@ pub async fn run(
             }
         }
     }
-    if let Err(e) = forget(c, plan).await {
+    if let Err(e) = forget(c, &plan.workload).await {
         progress(format!("restored, but the record stays: {e}"));
     }
     Ok(Done {
@@ -335,12 +337,54 @@ pub async fn run(
     })
 }
 
+/// An unfinished restore found in the cluster: where it stopped, what is true, and how
+/// to go on or back, as a failed run would have said.
+pub fn explain(rec: &Record) -> Option<Failure> {
+    let wl = rec.workload.as_ref()?;
+    let at = rec.stopped_at();
+    Some(Failure {
+        step: at,
+        error: rec
+            .error
+            .clone()
+            .unwrap_or_else(|| "sextant stopped before it finished".into()),
+        state: state(at, wl, rec),
+        next: next(at, wl, rec),
+    })
+}
+
+/// Undoes a restore that never reached its data: scales the workload back to the
+/// replica count it had and forgets the record.
+pub async fn undo_untouched(
+    w: &Writer,
+    c: &Client,
+    rec: &Record,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<String, String> {
+    let wl = rec
+        .workload
+        .as_ref()
+        .ok_or("the record names no workload")?;
+    if rec.data_changed() {
+        return Err(format!(
+            "the restore of {wl} reached its data: undo restores the safety snapshot instead"
+        ));
+    }
+    progress(format!("scale {wl} back to {}", rec.replicas));
+    scale(w, c, wl, rec.replicas).await?;
+    forget(c, wl).await?;
+    Ok(format!(
+        "{wl} is back at {} replicas; its data was never changed",
+        rec.replicas
+    ))
+}
+
 fn fail(s: Step, error: String, plan: &Plan, rec: &Record) -> Failure {
     Failure {
         step: s,
         error,
-        state: state(s, plan, rec),
-        next: next(s, plan, rec),
+        state: state(s, &plan.workload, rec),
+        next: next(s, &plan.workload, rec),
     }
 }
 
@@ -357,8 +401,16 @@ mod tests {
             done: vec![Step::Safety, Step::Remember, Step::ScaleDown],
             safety: Some("carts-db-20261125-101500".into()),
             error: None,
+            workload: Some(plan().workload),
         };
         let f = fail(Step::Detach, "pods still there".into(), &plan(), &rec);
+        // A record found at the next start is explained the same way.
+        let found = explain(&rec).unwrap();
+        assert_eq!(
+            (found.step, found.state.clone()),
+            (Step::Detach, f.state.clone())
+        );
+        assert_eq!(found.error, "sextant stopped before it finished");
         let text = f.to_string();
         for want in [
             "step 4/8, wait for pods gone and volumes detached: pods still there",

@@ -180,6 +180,7 @@ pub async fn write(
         }
         WriteIntent::Restart { .. }
         | WriteIntent::Snapshot { .. }
+        | WriteIntent::UndoRestore { .. }
         | WriteIntent::Restore { .. } => {
             unreachable!("cluster and storage writes run elsewhere")
         }

@@ -148,6 +148,10 @@ impl Executor {
                     let _ = tx.send(Msg::Sync(SyncEvent::Changes(files))).await;
                 });
             }
+            Command::FindUnfinished => {
+                let (slot, tx) = (self.cluster.clone(), self.tx.clone());
+                tokio::spawn(async move { storage::send_unfinished(&slot, &tx).await });
+            }
             Command::PlanRestore { namespace, name } => {
                 let (slot, tx) = (self.cluster.clone(), self.tx.clone());
                 tokio::spawn(async move { storage::send_plan(&slot, namespace, name, &tx).await });
@@ -257,7 +261,9 @@ impl Executor {
                             WriteIntent::Restart { .. } => restart(&writer, &rec, &intent)
                                 .await
                                 .map(|()| format!("{what}: done")),
-                            WriteIntent::Snapshot { .. } | WriteIntent::Restore { .. } => {
+                            WriteIntent::Snapshot { .. }
+                            | WriteIntent::Restore { .. }
+                            | WriteIntent::UndoRestore { .. } => {
                                 storage::write(&slot, &px, &writer, &rec, id, &intent, &tx).await
                             }
                             _ => {
@@ -269,9 +275,9 @@ impl Executor {
                     let limit = match intent {
                         WriteIntent::Restart { .. } => WRITE_TIMEOUT,
                         // Every waiting step has its own limit.
-                        WriteIntent::Snapshot { .. } | WriteIntent::Restore { .. } => {
-                            Duration::from_secs(3600)
-                        }
+                        WriteIntent::Snapshot { .. }
+                        | WriteIntent::Restore { .. }
+                        | WriteIntent::UndoRestore { .. } => Duration::from_secs(3600),
                         _ => SYNC_TIMEOUT,
                     };
                     let result = match tokio::time::timeout(limit, work).await {
@@ -325,6 +331,10 @@ fn cut_off(intent: &WriteIntent, e: &str) -> Mutation {
         WriteIntent::Restore { plan, .. } => (
             Action::Restore,
             format!("{} from {}", plan.workload, plan.snapshot),
+        ),
+        WriteIntent::UndoRestore { record } => (
+            Action::Restore,
+            format!("undo of the restore from {}", record.snapshot),
         ),
     };
     let commit = match intent {

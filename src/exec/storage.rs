@@ -38,6 +38,16 @@ pub async fn send_plan(slot: &Arc<Mutex<ClusterSlot>>, ns: String, name: String,
         .await;
 }
 
+pub async fn send_unfinished(slot: &Arc<Mutex<ClusterSlot>>, tx: &Sender<Msg>) {
+    let result = match client(slot).await {
+        Ok(c) => restore::unfinished(&c).await,
+        Err(e) => Err(e),
+    };
+    let _ = tx
+        .send(Msg::Storage(StorageEvent::Unfinished(result)))
+        .await;
+}
+
 /// Runs a snapshot or restore and records it, with an Event on the workload.
 pub async fn write(
     slot: &Arc<Mutex<ClusterSlot>>,
@@ -59,6 +69,15 @@ pub async fn write(
             &plan.commit,
             &plan.workload,
         ),
+        WriteIntent::UndoRestore { record } => match &record.workload {
+            Some(wl) => (
+                Action::Restore,
+                format!("undo of the restore of {wl} from {}", record.snapshot),
+                &None,
+                wl,
+            ),
+            None => return r,
+        },
         _ => unreachable!("not a storage write"),
     };
     let obj = workload_ref(wl.kind.as_str(), &wl.namespace, &wl.name);
@@ -129,6 +148,9 @@ async fn run(
                     Err(f.to_string().lines().next().unwrap_or_default().to_string())
                 }
             }
+        }
+        WriteIntent::UndoRestore { record } => {
+            restore_run::undo_untouched(w, &c, record, &progress).await
         }
         _ => unreachable!("not a storage write"),
     }

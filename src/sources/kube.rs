@@ -79,17 +79,38 @@ pub async fn connect(
     scope: &Scope,
 ) -> Result<Cluster, String> {
     let file = kubeconfig_path(kubeconfig.map(PathBuf::as_path));
-    let fail =
-        |e: &(dyn std::error::Error + 'static)| format!("kubeconfig {file}: {}", one_line(e));
-    let kc = match kubeconfig {
+    let mut kc = match kubeconfig {
         Some(p) => Kubeconfig::read_from(p),
         None => Kubeconfig::read(),
     }
-    .map_err(|e| fail(&e))?;
-    let context_name = context
-        .map(String::from)
-        .or_else(|| kc.current_context.clone())
-        .unwrap_or_default();
+    // The parser's source excerpt after " --> " repeats the line and column.
+    .map_err(|e| {
+        let text = one_line(&e);
+        let short = text.split(" --> <input>").next().unwrap_or_default();
+        let field = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| super::kubeconfig::field_at(&t, short))
+            .map(|f| format!(" (field \"{f}\")"))
+            .unwrap_or_default();
+        format!("kubeconfig {file}: {short}{field}")
+    })?;
+    let target =
+        super::kubeconfig::target(&kc, context).map_err(|e| format!("kubeconfig {file}: {e}"))?;
+    // An exec plugin must not read from or write to the terminal sextant draws on.
+    for exec in kc
+        .auth_infos
+        .iter_mut()
+        .filter_map(|a| a.auth_info.as_mut()?.exec.as_mut())
+    {
+        exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
+    }
+    let fail = |e: &(dyn std::error::Error + 'static)| match (&target.exec, exec_failure(e)) {
+        (Some(command), Some(why)) => format!(
+            "kubeconfig {file}: users[{}].user.exec: command \"{command}\" {why}",
+            target.user.as_deref().unwrap_or_default()
+        ),
+        _ => format!("kubeconfig {file}: {}", one_line(e)),
+    };
     let opts = KubeConfigOptions {
         context: context.map(String::from),
         ..Default::default()
@@ -108,12 +129,44 @@ pub async fn connect(
         Scope::FromContext => Some(config.default_namespace.clone()),
     };
     let client = Client::try_from(config).map_err(|e| fail(&e))?;
+    // An exec plugin may run only at the first request: try it now, so a failing one
+    // is told as the kubeconfig's fault, once, instead of as every watch failing.
+    if target.exec.is_some()
+        && let Err(e @ kube::Error::Auth(_)) = client.apiserver_version().await
+    {
+        return Err(fail(&e));
+    }
     Ok(Cluster {
         client,
-        context: context_name,
+        context: target.context,
         server,
         namespace,
     })
+}
+
+/// What went wrong with an exec plugin, without its arguments or output, which can
+/// hold credentials: only the exit status and the last line it wrote to stderr.
+fn exec_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use kube::client::AuthError;
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        match err.downcast_ref::<AuthError>() {
+            Some(AuthError::AuthExecRun { out, .. }) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+                return Some(match last {
+                    Some(l) => format!("failed ({}): {}", out.status, l.trim()),
+                    None => format!("failed ({})", out.status),
+                });
+            }
+            Some(AuthError::AuthExecStart(io)) => return Some(format!("could not start: {io}")),
+            Some(AuthError::AuthExecParse(_)) => {
+                return Some("printed no credentials sextant could read".into());
+            }
+            _ => cur = err.source(),
+        }
+    }
+    None
 }
 
 /// Starts a watcher for every kind the cluster pane shows. Abort and await all of the
@@ -188,7 +241,7 @@ pub fn spawn_watchers(c: &Cluster, tx: Sender<Msg>) -> Vec<JoinHandle<()>> {
                     Err(e) => {
                         let msg = format!("discovery of {group}: {}", one_line(&e));
                         if tx
-                            .send(Msg::Cluster(ClusterEvent::WatchFailed(k, msg)))
+                            .send(Msg::Cluster(ClusterEvent::WatchFailed(k, msg, now())))
                             .await
                             .is_err()
                         {
@@ -265,26 +318,58 @@ impl Reconnect {
     }
 }
 
-/// The HTTP status of a failed list, if the server answered.
+/// How long a watch the server refuses (401, 403) waits before asking again: access
+/// can be granted mid-session, but asking every few seconds would be a retry storm.
+pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
+
+/// The HTTP status of a failed list or watch, if the server answered.
 fn status_code(e: &watcher::Error) -> Option<u16> {
     match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s)) => Some(s.code),
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
         _ => None,
     }
 }
 
+/// 410 Gone: the resource version the watch resumed from was compacted away. The
+/// watcher relists by itself and the rows are replaced when the list is done, so this
+/// is routine, not a failure to show.
+fn expired(e: &watcher::Error) -> bool {
+    status_code(e) == Some(410)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// Watches one kind until the receiver goes away. Any error is reported and the watch
 /// is started again from a fresh list after a short backoff, so the pane knows when
-/// it is live again and a relist replaces whatever went stale meanwhile. A forbidden or
+/// it is live again and a relist replaces whatever went stale meanwhile. A 410 Gone is
+/// a relist, not a failure. A refused watch (401, 403) asks again after a minute; an
 /// unserved kind is reported once and not watched again.
 pub async fn watch<K>(api: Api<K>, kind: Kind, to_row: fn(&K) -> ObjRow, tx: Sender<Msg>)
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     let config = watcher::Config::default().page_size(500);
+    watch_with(api, config, kind, to_row, tx).await
+}
+
+/// `watch` with a given watcher configuration (tests shorten the server's timeout to
+/// make a watch resume, and so meet a 410, sooner).
+pub async fn watch_with<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    kind: Kind,
+    to_row: fn(&K) -> ObjRow,
+    tx: Sender<Msg>,
+) where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
     let mut delay = Reconnect::default();
-    loop {
+    'relist: loop {
         let mut stream = watcher::watcher(api.clone(), config.clone()).boxed();
         let mut initial: Vec<ObjRow> = Vec::new();
         let started = std::time::Instant::now();
@@ -308,22 +393,33 @@ where
                 Ok(Event::Delete(o)) => {
                     ClusterEvent::Deleted(kind, o.namespace().unwrap_or_default(), o.name_any())
                 }
+                Err(e) if expired(&e) => {
+                    tracing::info!(?kind, "resource version expired (410 Gone): relisting");
+                    continue;
+                }
                 Err(e) => {
-                    let gone = match status_code(&e) {
-                        Some(403) => Some(ClusterEvent::Forbidden(kind)),
-                        Some(404) => Some(ClusterEvent::NotServed(kind)),
-                        _ => None,
+                    let (ev, wait) = match status_code(&e) {
+                        Some(404) => {
+                            let _ = tx.send(Msg::Cluster(ClusterEvent::NotServed(kind))).await;
+                            return;
+                        }
+                        Some(403) => (ClusterEvent::Forbidden(kind), Some(REFUSED_RETRY)),
+                        Some(401) => (
+                            ClusterEvent::WatchFailed(
+                                kind,
+                                "401 Unauthorized: the API server rejected the credentials".into(),
+                                now(),
+                            ),
+                            Some(REFUSED_RETRY),
+                        ),
+                        _ => (ClusterEvent::WatchFailed(kind, one_line(&e), now()), None),
                     };
-                    if let Some(ev) = gone {
-                        let _ = tx.send(Msg::Cluster(ev)).await;
+                    if tx.send(Msg::Cluster(ev)).await.is_err() {
                         return;
                     }
-                    if tx
-                        .send(Msg::Cluster(ClusterEvent::WatchFailed(kind, one_line(&e))))
-                        .await
-                        .is_err()
-                    {
-                        return;
+                    if let Some(wait) = wait {
+                        tokio::time::sleep(wait).await;
+                        continue 'relist;
                     }
                     break;
                 }
@@ -339,9 +435,19 @@ where
 /// Watches Warning events; only the newest few are kept by the state. Events are
 /// optional: a forbidden watch just shows no warnings.
 async fn watch_warnings(api: Api<KubeEvent>, tx: Sender<Msg>) {
-    let config = watcher::Config::default()
+    watch_warnings_with(api, warnings_config(), tx).await
+}
+
+/// The watcher configuration of the warnings list: Warning events only.
+pub fn warnings_config() -> watcher::Config {
+    watcher::Config::default()
         .fields("type=Warning")
-        .page_size(500);
+        .page_size(500)
+}
+
+/// `watch_warnings` with a given configuration, as `watch_with`. Events have no watch
+/// cache in the API server, so a resumed watch meets etcd's compaction as 410 Gone.
+pub async fn watch_warnings_with(api: Api<KubeEvent>, config: watcher::Config, tx: Sender<Msg>) {
     let mut delay = Reconnect::default();
     loop {
         let mut stream = watcher::watcher(api.clone(), config.clone()).boxed();
@@ -362,7 +468,14 @@ async fn watch_warnings(api: Api<KubeEvent>, tx: Sender<Msg>) {
                 }
                 Ok(Event::Apply(e)) => ClusterEvent::Warning(rows::warning(&e)),
                 Ok(Event::Delete(_)) => continue,
-                Err(e) if status_code(&e) == Some(403) => return,
+                Err(e) if expired(&e) => {
+                    tracing::info!("warning events expired (410 Gone): relisting");
+                    continue;
+                }
+                Err(e) if matches!(status_code(&e), Some(401 | 403)) => {
+                    tokio::time::sleep(REFUSED_RETRY).await;
+                    break;
+                }
                 Err(_) => break,
             };
             if tx.send(Msg::Cluster(msg)).await.is_err() {
@@ -370,5 +483,21 @@ async fn watch_warnings(api: Api<KubeEvent>, tx: Sender<Msg>) {
             }
         }
         tokio::time::sleep(delay.next().unwrap_or(RECONNECT_MAX)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnects_back_off_to_four_seconds_so_a_returning_server_is_seen_within_five() {
+        let mut r = Reconnect::default();
+        let ms: Vec<u128> = (0..7).map(|_| r.next().unwrap().as_millis()).collect();
+        assert_eq!(ms, [250, 500, 1000, 2000, 4000, 4000, 4000]);
+        r.reset();
+        assert_eq!(r.next(), Some(RECONNECT_MIN));
+        // Refused watches are asked again far less often: no retry storm.
+        assert!(REFUSED_RETRY >= Duration::from_secs(60));
     }
 }

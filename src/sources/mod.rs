@@ -2,6 +2,7 @@
 pub mod describe;
 pub mod git;
 pub mod kube;
+pub mod kubeconfig;
 pub mod objects;
 pub mod portworx;
 pub mod prometheus;

@@ -63,11 +63,27 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, block: Block, area: Rect) {
         })
         .collect();
     // Every kind failing at once is one cause (the server): say it once, in full.
-    let lines = if errors.len() > 2 {
+    let mut lines = if errors.len() > 2 {
         errors[..1].to_vec()
     } else {
         errors
     };
+    // The badge first: it must survive a narrow pane that cuts the errors short.
+    if let Some(t) = c
+        .stale_since
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+    {
+        lines.insert(
+            0,
+            Line::styled(
+                format!(
+                    "stale since {}: rows below are the last known",
+                    t.format("%H:%M:%S UTC")
+                ),
+                theme.style("status.warn"),
+            ),
+        );
+    }
     let [err_area, table_area, warn_area] = super::layout::cluster_parts(s, inner);
     let failing = !lines.is_empty();
     if failing {

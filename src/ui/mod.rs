@@ -71,6 +71,13 @@ pub fn draw(f: &mut Frame, s: &State, theme: &Theme, keymap: &Keymap) {
     }
     if let Some(d) = &s.ops.restore {
         ops::restore(f, theme, d, main);
+    } else if let Some(r) = s
+        .ops
+        .unfinished
+        .first()
+        .filter(|_| s.ops.snapshot.is_none())
+    {
+        ops::unfinished(f, theme, r, s.ops.unfinished.len(), s.read_only, main);
     }
     if let Some(c) = &s.confirm {
         help::confirm(f, theme, &c.intent, main);

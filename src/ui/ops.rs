@@ -3,6 +3,8 @@ use super::help::centered;
 use super::sync::keys;
 use super::theme::Theme;
 use crate::app::ops::{RestoreDialog, Run, SnapshotDialog};
+use crate::engine::restore::Record;
+use crate::engine::restore_run::explain;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -90,6 +92,67 @@ pub fn snapshot(f: &mut Frame, theme: &Theme, d: &SnapshotDialog, area: Rect) {
         ));
     }
     dialog(f, theme, "Snapshot", lines, area);
+}
+
+/// A restore a stopped sextant left unfinished: where it stopped, what is true, and
+/// the choice to resume or undo it.
+pub fn unfinished(
+    f: &mut Frame,
+    theme: &Theme,
+    rec: &Record,
+    count: usize,
+    read_only: bool,
+    area: Rect,
+) {
+    let Some(why) = explain(rec) else { return };
+    let wl = rec
+        .workload
+        .as_ref()
+        .map(|w| w.to_string())
+        .unwrap_or_default();
+    let mut text = vec![format!(
+        "Unfinished restore of {wl} from snapshot {}",
+        rec.snapshot
+    )];
+    text.push(format!(
+        "restore stopped at step {}/8, {}: {}",
+        why.step.number(),
+        why.step.label(),
+        why.error
+    ));
+    text.extend(why.state.lines().map(String::from));
+    text.extend(why.next);
+    if count > 1 {
+        text.push(format!("{} more unfinished restores follow.", count - 1));
+    }
+    let mut lines = styled(
+        theme,
+        text.into_iter()
+            .map(|l| {
+                let s = style_of(&l);
+                (l, s)
+            })
+            .collect(),
+    );
+    lines.push(if read_only {
+        keys(
+            theme,
+            &[(
+                "Esc",
+                "close (read-only: resume or undo from a sextant that may write)".into(),
+            )],
+        )
+    } else {
+        keys(
+            theme,
+            &[
+                ("r", "resume".into()),
+                ("u", "undo".into()),
+                ("Esc", "decide later".into()),
+            ],
+        )
+    });
+    dialog(f, theme, "Unfinished restore", lines, area);
 }
 
 pub fn restore(f: &mut Frame, theme: &Theme, d: &RestoreDialog, area: Rect) {

@@ -712,8 +712,13 @@ fn failing_watches_are_shown_above_the_last_known_rows() {
     s.send([Msg::Cluster(ClusterEvent::WatchFailed(
         Kind::Pod,
         "connection refused".into(),
+        1_000,
     ))]);
     let b = s.draw();
+    find(
+        &b,
+        "stale since 00:16:40 UTC: rows below are the last known",
+    );
     let at = find(&b, "Pod: connection refused (retrying)");
     assert_styled(&b, at, "Pod: connection refused", s.style("status.error"));
     // The rows below are still the last known.
@@ -735,10 +740,12 @@ fn failing_watches_are_shown_above_the_last_known_rows() {
         s.send([Msg::Cluster(ClusterEvent::WatchFailed(
             kind,
             "connection refused".into(),
+            1_000,
         ))]);
     }
     let b = s.draw();
-    assert_eq!(find_all(&b, "connection refused (retrying)").len(), 1);
+    assert_eq!(find_all(&b, "connection refused").len(), 1);
+    assert_eq!(find_all(&b, "stale since 00:16:40 UTC").len(), 1);
     assert_eq!(
         find_all(&b, "no data yet: waiting for the API server").len(),
         1

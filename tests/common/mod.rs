@@ -107,3 +107,37 @@ pub fn repo_with_remote(root: &std::path::Path) -> (std::path::PathBuf, std::pat
     git(&work, &["config", "user.email", "ops@example.com"]);
     (remote, work)
 }
+
+/// The test kubeconfig broken four ways, each with the field its message must name.
+pub fn broken_kubeconfigs() -> Vec<(std::path::PathBuf, &'static str)> {
+    let good = std::fs::read_to_string(env("SEXTANT_TEST_KUBECONFIG")).unwrap();
+    let dir = std::env::temp_dir();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(format!("sextant-{name}-{}", unique()));
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let exec = good.replacen(
+        "  user:\n    token:",
+        "  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: /bin/sh\n      args: [-c, 'echo sso session expired >&2; exit 1']\n    tokenx:",
+        1,
+    );
+    vec![
+        (write("corrupt", "clusters: [oops\n"), "line 1 column 11"),
+        (
+            write("wrongtype", "apiVersion: v1\ncontexts: 5\n"),
+            "line 2 column 11: expected sequence start (field \"contexts\")",
+        ),
+        (
+            write(
+                "nocontext",
+                &good.replace("current-context: demo", "current-context: gone"),
+            ),
+            "current-context names context \"gone\"",
+        ),
+        (
+            write("exec", &exec),
+            "users[admin].user.exec: command \"/bin/sh\" failed (exit status: 1): sso session expired",
+        ),
+    ]
+}
