@@ -1,89 +1,10 @@
 //! End to end: the real binary in tmux against the environment, keys sent, screen read.
 mod common;
-use common::{env, git, repo_with_remote, unique};
-use std::path::{Path, PathBuf};
+use common::tmux::Tmux;
+use common::{env, git, kubectl, repo_with_remote, unique, volume_of};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Starts sextant with `args` in a detached session of the given size.
-    fn start(args: &[&str], cols: u16, rows: u16) -> Tmux {
-        let socket = format!("sextant-e2e-{}", unique());
-        let log = std::env::temp_dir().join(format!("{socket}.log"));
-        Tmux::start_logged(socket, &log, args, cols, rows)
-    }
-
-    /// The same, logging to `log`.
-    fn start_logged(socket: String, log: &Path, args: &[&str], cols: u16, rows: u16) -> Tmux {
-        let t = Tmux { socket };
-        let bin = env!("CARGO_BIN_EXE_sextant");
-        let mut cmd = format!("{bin} --log-file {}", log.display());
-        for a in args {
-            cmd.push_str(&format!(" '{a}'"));
-        }
-        // Keep the pane after exit, so the exit code and the restored screen can be read.
-        let shell = format!("{cmd}; echo SEXTANT_EXIT=$?; sleep 30");
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &t.socket,
-                "new-session",
-                "-d",
-                "-x",
-                &cols.to_string(),
-                "-y",
-                &rows.to_string(),
-                &shell,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux could not start");
-        t
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["-L", self.socket.as_str(), "send-keys"];
-        args.extend_from_slice(keys);
-        Command::new("tmux").args(args).status().unwrap();
-    }
-
-    /// Waits until every needle is on screen.
-    fn wait(&self, needles: &[&str], secs: u64) -> String {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if needles.iter().all(|n| s.contains(n)) {
-                return s;
-            }
-            if Instant::now() > end {
-                let missing: Vec<_> = needles.iter().filter(|n| !s.contains(**n)).collect();
-                panic!("not on screen after {secs}s: {missing:?}\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
 
 fn config() -> String {
     format!("{}/config.toml", env("SEXTANT_ENV_DIR"))
@@ -299,7 +220,8 @@ fn filter_describe_and_yaml_from_the_keyboard_never_show_a_secret() {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&[":", "n", "s", " ", "a", "l", "l", "Enter"]);
-    t.wait(&["all namespaces", "kube-system"], 15);
+    // "default" sorts before the namespaces other tests make, so it stays on screen.
+    t.wait(&["all namespaces", "▸ default"], 15);
 }
 
 #[test]
@@ -328,20 +250,6 @@ fn ctx_switches_to_another_context_and_back() {
     );
     t.keys(&[":", "c", "t", "x", " ", "n", "o", "p", "e", "Enter"]);
     t.wait(&["nope"], 10);
-}
-
-fn kubectl(args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .args(["--kubeconfig", &env("SEXTANT_TEST_KUBECONFIG")])
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// A GitOps repository (a clone of a bare remote) whose manifests make a namespace
@@ -395,10 +303,8 @@ impl Fixture {
             &self.name,
         ];
         args.extend_from_slice(extra);
-        let socket = format!("sextant-e2e-{}", unique());
-        let log = self.root.join(format!("{socket}.log"));
         // Wide enough for the cluster pane to spell the sync marks out.
-        Tmux::start_logged(socket, &log, &args, 210, 60)
+        Tmux::start_in(&self.root, &args, 210, 60)
     }
 }
 
@@ -646,20 +552,6 @@ fn px_curl(args: &[&str]) -> String {
         .unwrap();
     assert!(out.status.success(), "curl {args:?}");
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// The Portworx volume of a claim: its PV's CSI volume handle.
-fn volume_of(ns: &str, claim: &str) -> String {
-    let pv = kubectl(&[
-        "-n",
-        ns,
-        "get",
-        "pvc",
-        claim,
-        "-o",
-        "jsonpath={.spec.volumeName}",
-    ]);
-    kubectl(&["get", "pv", &pv, "-o", "jsonpath={.spec.csi.volumeHandle}"])
 }
 
 fn volume_data(volume: &str, put: Option<&str>) -> String {

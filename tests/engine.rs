@@ -2,72 +2,19 @@
 //! bare remote: sync, drift, conflicts, later commits, roll back, prune, malformed
 //! files, and the read-only gate of the command line.
 mod common;
+use common::app::Fixture;
 
-use common::{env, git, init_crypto, repo_with_remote, unique};
+use common::{env, git, repo_with_remote, unique};
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use sextant::config::Scope;
-use sextant::engine::plan::{Action, Plan, plan};
+use sextant::engine::gitops;
+use sextant::engine::plan::{Action, Plan};
 use sextant::engine::sync::{self, Options, Report};
-use sextant::engine::target::Target;
-use sextant::engine::{gitops, manifests};
 use sextant::exec::Writer;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-/// A GitOps repository (a clone of a bare remote) whose manifests live in one
-/// namespace and one app of their own, and a target on the environment's cluster.
-struct Fixture {
-    dir: PathBuf,
-    ns: String,
-    app: String,
-    target: Target,
-    client: kube::Client,
-}
-
 impl Fixture {
-    async fn new(prefix: &str) -> Fixture {
-        init_crypto();
-        let id = unique();
-        let dir = std::env::temp_dir().join(format!("sextant-engine-{prefix}-{id}"));
-        let (_, work) = repo_with_remote(&dir);
-        let kubeconfig = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
-        let c = sextant::sources::kube::connect(Some(&kubeconfig), None, &Scope::FromContext)
-            .await
-            .unwrap();
-        let ns = format!("{prefix}-{id}");
-        Fixture {
-            dir: work,
-            target: Target::new(c.client.clone(), ns.clone()),
-            client: c.client,
-            ns,
-            app: format!("{prefix}-{id}"),
-        }
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        let p = self.dir.join(file);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text.replace("NS", &self.ns)).unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        git(&self.dir, &["add", "-A"]);
-        git(&self.dir, &["commit", "-q", "-m", message]);
-        git(&self.dir, &["push", "-q", "origin", "main"]);
-        git(&self.dir, &["rev-parse", "HEAD"])
-    }
-
-    fn repo(&self) -> git2::Repository {
-        git2::Repository::open(&self.dir).unwrap()
-    }
-
-    async fn plan(&self, rev: &str) -> Plan {
-        let m = manifests::read(&self.repo(), rev, "").unwrap();
-        plan(&self.target, &m, "", &self.app).await
-    }
-
     async fn sync(&self, p: &Plan, prune: bool, force: bool) -> Report {
         let w = Writer::grant(true).unwrap();
         let opts = Options {
@@ -78,13 +25,6 @@ impl Fixture {
             snapshots: Vec::new(),
         };
         sync::execute(&self.target, &w, p, &opts, &|_| {}).await
-    }
-
-    async fn get(&self, api_version: &str, kind: &str, name: &str) -> Option<Value> {
-        let obj = json!({"apiVersion": api_version, "kind": kind,
-                         "metadata": {"name": name, "namespace": self.ns}});
-        let l = self.target.locate(&obj).await.unwrap();
-        self.target.get(&l).await.unwrap()
     }
 
     fn api(&self, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {

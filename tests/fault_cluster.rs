@@ -44,6 +44,13 @@ fn pump(
     }
 }
 
+/// Waits for every kind's first list, ConfigMap `ns/name` among the rows.
+fn first_lists(rx: &mut mpsc::Receiver<Msg>, state: &mut State, ns: &str, name: &str) {
+    let loaded =
+        |s: &State| s.cluster.is_loaded() && s.cluster.row(Kind::ConfigMap, ns, name).is_some();
+    pump(rx, state, 30, "the first lists", |_, _| {}, loaded);
+}
+
 fn failing(s: &State) -> usize {
     s.cluster
         .kinds
@@ -53,20 +60,7 @@ fn failing(s: &State) -> usize {
 }
 
 fn screen(state: &State) -> String {
-    use ratatui::{Terminal, backend::TestBackend};
-    let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
-    let theme = sextant::ui::theme::Theme::bundled("dark").unwrap();
-    t.draw(|f| sextant::ui::draw(f, state, &theme, &Keymap::default()))
-        .unwrap();
-    let b = t.backend().buffer().clone();
-    (0..b.area.height)
-        .map(|y| {
-            (0..b.area.width)
-                .map(|x| b[(x, y)].symbol())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect()
+    common::screen(state, 160, 45)
 }
 
 /// Stops the API server for `down` seconds, in the background.
@@ -90,6 +84,13 @@ fn ready() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The environment's cluster as its admin, all namespaces.
+async fn admin() -> sextant::sources::kube::Cluster {
+    init_crypto();
+    let kc = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
+    connect(Some(&kc), None, &Scope::All).await.unwrap()
+}
+
 fn cm(name: &str) -> ConfigMap {
     serde_json::from_value(serde_json::json!({"metadata": {"name": name}, "data": {"k": "v"}}))
         .unwrap()
@@ -99,9 +100,7 @@ fn cm(name: &str) -> ConfigMap {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_1_an_api_server_down_for_60_s_leaves_stale_rows_then_fresh_ones() {
     let _one = SERIAL.lock().await;
-    init_crypto();
-    let kc = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
-    let cluster = connect(Some(&kc), None, &Scope::All).await.unwrap();
+    let cluster = admin().await;
     let ns = common::namespace(&cluster.client, "it-outage").await;
     let cms: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), &ns);
     cms.create(&PostParams::default(), &cm("before"))
@@ -111,14 +110,7 @@ async fn case_1_an_api_server_down_for_60_s_leaves_stale_rows_then_fresh_ones() 
     let (tx, mut rx) = mpsc::channel(8192);
     let mut state = State::new(true, vec![], 0);
     spawn_watchers(&cluster, tx);
-    pump(
-        &mut rx,
-        &mut state,
-        30,
-        "the first lists",
-        |_, _| {},
-        |s| s.cluster.is_loaded() && s.cluster.row(Kind::ConfigMap, &ns, "before").is_some(),
-    );
+    first_lists(&mut rx, &mut state, &ns, "before");
     let rows_before = state.cluster.rows.len();
 
     let mut down = restart_apiserver(60);
@@ -296,9 +288,7 @@ fn warning(ns: &str, i: usize) -> Event {
 async fn case_2_a_watch_that_meets_410_gone_relists_without_blanking() {
     use futures::StreamExt;
     let _one = SERIAL.lock().await;
-    init_crypto();
-    let kc = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
-    let cluster = connect(Some(&kc), None, &Scope::All).await.unwrap();
+    let cluster = admin().await;
     let c = cluster.client.clone();
     let ns = common::namespace(&c, "it-gone").await;
     let events: Api<Event> = Api::namespaced(c.clone(), &ns);
@@ -469,12 +459,27 @@ fn refusals(m: &Msg, n: &mut std::collections::BTreeMap<Kind, u32>) {
     }
 }
 
+/// Refused kinds ask again after a minute, not every few seconds: at most one refusal
+/// per kind in 20 s.
+fn no_retry_storm(rx: &mut mpsc::Receiver<Msg>, state: &mut State, when: &str) {
+    let mut asked = Default::default();
+    let window = Instant::now();
+    pump(
+        rx,
+        state,
+        25,
+        "",
+        |m, _| refusals(m, &mut asked),
+        |_| window.elapsed() > Duration::from_secs(20),
+    );
+    eprintln!("case 3: refusals per kind in 20 s {when}: {asked:?}");
+    assert!(asked.values().all(|&n| n <= 1), "a retry storm: {asked:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn case_3_access_taken_away_mid_session_says_so_without_a_retry_storm() {
     let _one = SERIAL.lock().await;
-    init_crypto();
-    let kc = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
-    let admin = connect(Some(&kc), None, &Scope::All).await.unwrap().client;
+    let admin = admin().await.client;
     let ns = common::namespace(&admin, "it-revoke").await;
     let sa: ServiceAccount =
         serde_json::from_value(serde_json::json!({"metadata": {"name": "oncall"}})).unwrap();
@@ -527,14 +532,7 @@ async fn case_3_access_taken_away_mid_session_says_so_without_a_retry_storm() {
         }),
     );
     spawn_watchers(&cluster, tx);
-    pump(
-        &mut rx,
-        &mut state,
-        30,
-        "the first lists",
-        |_, _| {},
-        |s| s.cluster.is_loaded() && s.cluster.row(Kind::ConfigMap, &ns, "settings").is_some(),
-    );
+    first_lists(&mut rx, &mut state, &ns, "settings");
     assert_eq!(state.cluster.kinds[&Kind::Namespace], KindStatus::Forbidden);
 
     // RBAC removed. Open watches go on until they resume: a short restart makes them.
@@ -568,19 +566,7 @@ async fn case_3_access_taken_away_mid_session_says_so_without_a_retry_storm() {
             .any(|l| l.contains("ConfigMaps") && l.contains("forbidden")),
         "{shown}"
     );
-    // Refused kinds ask again after a minute, not every few seconds.
-    let mut asked = Default::default();
-    let window = Instant::now();
-    pump(
-        &mut rx,
-        &mut state,
-        25,
-        "",
-        |m, _| refusals(m, &mut asked),
-        |_| window.elapsed() > Duration::from_secs(20),
-    );
-    eprintln!("case 3: refusals per kind in 20 s after RBAC removal: {asked:?}");
-    assert!(asked.values().all(|&n| n <= 1), "a retry storm: {asked:?}");
+    no_retry_storm(&mut rx, &mut state, "after RBAC removal");
 
     // The token revoked: its secret deleted, so the API server answers 401.
     Api::<Secret>::namespaced(admin.clone(), &ns)
@@ -614,18 +600,7 @@ async fn case_3_access_taken_away_mid_session_says_so_without_a_retry_storm() {
     let flash = state.flash.clone().unwrap_or_default().1;
     assert!(flash.contains("rejected the credentials (401)"), "{flash}");
     assert!(!shown.contains(&token_secret));
-    let mut asked = Default::default();
-    let window = Instant::now();
-    pump(
-        &mut rx,
-        &mut state,
-        25,
-        "",
-        |m, _| refusals(m, &mut asked),
-        |_| window.elapsed() > Duration::from_secs(20),
-    );
-    eprintln!("case 3: 401 answers per kind in 20 s after the token was revoked: {asked:?}");
-    assert!(asked.values().all(|&n| n <= 1), "a retry storm: {asked:?}");
+    no_retry_storm(&mut rx, &mut state, "after the token was revoked");
     Api::<Namespace>::all(admin)
         .delete(&ns, &DeleteParams::default())
         .await

@@ -3,82 +3,22 @@
 //! of their commit only, with bounded memory; a sync whose wave fails (a workload
 //! that never becomes ready, an immutable field) stops there and says partial.
 mod common;
+use common::app::Fixture;
 
-use common::{env, git, init_crypto, repo_with_remote, unique, wait_for};
+use common::{env, git, repo_with_remote, unique, wait_for};
 use serde_json::{Value, json};
 use sextant::app::Msg;
 use sextant::app::msg::{Command, WriteIntent};
-use sextant::config::Scope;
 use sextant::engine::manifests;
-use sextant::engine::plan::{Action, Plan, plan};
+use sextant::engine::plan::Action;
 use sextant::engine::sync::{self, Options};
-use sextant::engine::target::Target;
 use sextant::exec::{Executor, GitOps, Handles, Writer};
-use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, watch};
 
-/// A GitOps repository (a clone of a bare remote) for one namespace and one app.
-struct Fixture {
-    dir: PathBuf,
-    ns: String,
-    app: String,
-    target: Target,
-    client: kube::Client,
-}
-
 impl Fixture {
-    async fn new(prefix: &str) -> Fixture {
-        init_crypto();
-        let id = unique();
-        let root = std::env::temp_dir().join(format!("sextant-fault-{prefix}-{id}"));
-        let (_, work) = repo_with_remote(&root);
-        let kubeconfig = PathBuf::from(env("SEXTANT_TEST_KUBECONFIG"));
-        let c = sextant::sources::kube::connect(Some(&kubeconfig), None, &Scope::FromContext)
-            .await
-            .unwrap();
-        let ns = format!("{prefix}-{id}");
-        Fixture {
-            dir: work,
-            target: Target::new(c.client.clone(), ns.clone()),
-            client: c.client,
-            app: ns.clone(),
-            ns,
-        }
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        let p = self.dir.join(file);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text.replace("NS", &self.ns)).unwrap();
-    }
-
-    fn remove(&self, file: &str) {
-        std::fs::remove_file(self.dir.join(file)).unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        git(&self.dir, &["add", "-A"]);
-        git(&self.dir, &["commit", "-q", "-m", message]);
-        git(&self.dir, &["push", "-q", "origin", "main"]);
-        git(&self.dir, &["rev-parse", "HEAD"])
-    }
-
-    async fn plan(&self, rev: &str) -> Plan {
-        let repo = git2::Repository::open(&self.dir).unwrap();
-        let m = manifests::read(&repo, rev, "").unwrap();
-        plan(&self.target, &m, "", &self.app).await
-    }
-
-    async fn get(&self, api_version: &str, kind: &str, name: &str) -> Option<Value> {
-        let obj = json!({"apiVersion": api_version, "kind": kind,
-                         "metadata": {"name": name, "namespace": self.ns}});
-        let l = self.target.locate(&obj).await.unwrap();
-        self.target.get(&l).await.unwrap()
-    }
-
     /// The sync record's data, if the app was ever synced.
     async fn record(&self) -> Option<Value> {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",

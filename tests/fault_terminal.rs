@@ -3,135 +3,14 @@
 //! one in the UI thread; Secret values and tokens kept off the screen, out of the log,
 //! the crash log and `--output json`.
 mod common;
-use common::{env, git, repo_with_remote, unique};
+use common::tmux::Tmux;
+use common::{env, git, kubectl, repo_with_remote, unique};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// sextant in a detached tmux session, logging into a folder of its own.
-struct Tmux {
-    socket: String,
-    /// Holds the log file and any crash log.
-    dir: PathBuf,
-}
-
-impl Tmux {
-    fn start(env: &[(&str, &str)], args: &[&str], cols: u16, rows: u16) -> Tmux {
-        let socket = format!("sextant-fault-{}", unique());
-        let dir = std::env::temp_dir().join(&socket);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut cmd = String::from("env");
-        for (k, v) in env {
-            cmd.push_str(&format!(" {k}='{v}'"));
-        }
-        let bin = env!("CARGO_BIN_EXE_sextant");
-        cmd.push_str(&format!(" {bin} --log-file {}/sextant.log", dir.display()));
-        for a in args {
-            cmd.push_str(&format!(" '{a}'"));
-        }
-        // Keep the pane after exit, so the exit code and the restored terminal can be read.
-        let shell = format!("{cmd}; echo SEXTANT_EXIT=$?; sleep 60");
-        let ok = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-x"])
-            .args([cols.to_string(), "-y".into(), rows.to_string(), shell])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux could not start");
-        Tmux { socket, dir }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    /// Types `text` literally.
-    fn type_text(&self, text: &str) {
-        self.keys(&["-l", text]);
-    }
-
-    /// Waits until every needle is on screen; returns the screen.
-    fn wait(&self, needles: &[&str], secs: u64) -> String {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if needles.iter().all(|n| s.contains(n)) {
-                return s;
-            }
-            if Instant::now() > end {
-                let missing: Vec<_> = needles.iter().filter(|n| !s.contains(**n)).collect();
-                panic!("not on screen after {secs}s: {missing:?}\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    /// The pane's terminal device, e.g. /dev/pts/3.
-    fn tty(&self) -> String {
-        self.tmux(&["display-message", "-p", "#{pane_tty}"])
-            .trim()
-            .to_string()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("sextant.log")).unwrap_or_default()
-    }
-
-    fn crash_logs(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(&self.dir)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("crash-"))
-            })
-            .collect()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-        // What a failed test leaves is kept for reading.
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
 fn config() -> String {
     format!("{}/config.toml", env("SEXTANT_ENV_DIR"))
-}
-
-fn kubectl(args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .args(["--kubeconfig", &env("SEXTANT_TEST_KUBECONFIG")])
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// Sets the size of terminal `tty` straight away (TIOCSWINSZ), as a terminal emulator
@@ -180,7 +59,7 @@ const FRAME_LOG: &str = "info,sextant::frame=debug";
 
 #[test]
 fn case_11_tiny_terminals_show_a_notice_and_the_ui_comes_back() {
-    let t = Tmux::start(
+    let t = Tmux::start_env(
         &[("SEXTANT_LOG", FRAME_LOG)],
         &["--config", &config()],
         120,
@@ -213,7 +92,7 @@ fn case_11_tiny_terminals_show_a_notice_and_the_ui_comes_back() {
 
 #[test]
 fn case_11_a_burst_of_100_resizes_is_one_redraw() {
-    let t = Tmux::start(
+    let t = Tmux::start_env(
         &[("SEXTANT_LOG", FRAME_LOG)],
         &["--config", &config()],
         120,
@@ -267,7 +146,7 @@ fn case_11_a_burst_of_100_resizes_is_one_redraw() {
 #[test]
 fn case_12_a_background_task_panic_is_a_message_and_the_rest_runs() {
     let cm = format!("fault12-{}", unique());
-    let t = Tmux::start(
+    let t = Tmux::start_env(
         &[("SEXTANT_FAULT", "panic-task")],
         &["--config", &config()],
         160,
@@ -333,7 +212,7 @@ fn stty(tty: &str) -> String {
 fn case_12_a_ui_panic_restores_the_terminal_and_writes_a_crash_log() {
     let token = std::fs::read_to_string(env("SEXTANT_TEST_PORTWORX_TOKEN_FILE")).unwrap();
     let token = token.trim();
-    let t = Tmux::start(
+    let t = Tmux::start_env(
         &[("SEXTANT_FAULT", "panic-ui")],
         &["--config", &config()],
         160,
@@ -580,7 +459,7 @@ fn case_16_secret_values_and_tokens_never_reach_screen_logs_crash_logs_or_json()
 
     // The UI, logging everything: the Secret's row, YAML, describe and git diff, then
     // a crash.
-    let t = Tmux::start(
+    let t = Tmux::start_env(
         &[("SEXTANT_LOG", "trace"), ("SEXTANT_FAULT", "panic-ui")],
         &[
             "--kubeconfig",

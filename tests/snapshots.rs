@@ -53,25 +53,10 @@ fn wait_for(ns: &str, what: &str, jsonpath: &str, want: &str) {
     }
 }
 
-/// The Portworx volume behind a claim.
+/// The Portworx volume behind a claim, once it is bound.
 fn volume_of(ns: &str, claim: &str) -> String {
     wait_for(ns, &format!("pvc/{claim}"), "{.status.phase}", "Bound");
-    let pv = kubectl(
-        &[
-            "-n",
-            ns,
-            "get",
-            "pvc",
-            claim,
-            "-o",
-            "jsonpath={.spec.volumeName}",
-        ],
-        None,
-    );
-    kubectl(
-        &["get", "pv", &pv, "-o", "jsonpath={.spec.csi.volumeHandle}"],
-        None,
-    )
+    common::volume_of(ns, claim)
 }
 
 async fn data(volume: &str, put: Option<&str>) -> String {

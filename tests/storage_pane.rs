@@ -7,8 +7,6 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::api::{Api, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 use sextant::app::keymap::Keymap;
 use sextant::app::msg::StorageEvent;
@@ -17,7 +15,6 @@ use sextant::app::{Msg, State, update};
 use sextant::config::Secret;
 use sextant::exec::Writer;
 use sextant::sources::portworx::PxClient;
-use sextant::ui::theme::Theme;
 use std::time::{Duration, Instant};
 
 fn token() -> String {
@@ -141,17 +138,9 @@ async fn volume_of(c: &Client, ns: &str, claim: &str) -> String {
 }
 
 fn screen(state: &State) -> Vec<String> {
-    let theme = Theme::bundled("dark").unwrap();
-    let mut t = Terminal::new(TestBackend::new(160, 30)).unwrap();
-    t.draw(|f| sextant::ui::draw(f, state, &theme, &Keymap::default()))
-        .unwrap();
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect()
-        })
+    common::screen(state, 160, 30)
+        .lines()
+        .map(String::from)
         .collect()
 }
 

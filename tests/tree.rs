@@ -5,8 +5,6 @@ use common::{env, init_crypto};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use sextant::app::cluster::{Health, Kind, KindStatus};
 use sextant::app::keymap::Keymap;
 use sextant::app::msg::View;
@@ -95,19 +93,7 @@ impl Live {
     }
 
     fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(160, 50)).unwrap();
-        let theme = sextant::ui::theme::Theme::bundled("dark").unwrap();
-        t.draw(|f| sextant::ui::draw(f, &self.state, &theme, &self.keymap))
-            .unwrap();
-        let b = t.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol().to_string())
-                    .collect::<String>()
-                    + "\n"
-            })
-            .collect()
+        common::screen(&self.state, 160, 50)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests, which run against the local environment
 //! that `make test` starts (devenv/up.sh) and describes in .demo/env.sh.
 #![allow(dead_code)]
+pub mod app;
+pub mod tmux;
 use sextant::app::Msg;
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
@@ -140,4 +142,53 @@ pub fn broken_kubeconfigs() -> Vec<(std::path::PathBuf, &'static str)> {
             "users[admin].user.exec: command \"/bin/sh\" failed (exit status: 1): sso session expired",
         ),
     ]
+}
+
+/// The whole UI drawn for `state` into a `w`x`h` test backend, as text lines.
+pub fn screen(state: &sextant::app::State, w: u16, h: u16) -> String {
+    use ratatui::{Terminal, backend::TestBackend};
+    let theme = sextant::ui::theme::Theme::bundled("dark").unwrap();
+    let keymap = sextant::app::keymap::Keymap::default();
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| sextant::ui::draw(f, state, &theme, &keymap))
+        .unwrap();
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// kubectl as the environment's admin; its trimmed output. A failure fails the test
+/// with kubectl's own words.
+pub fn kubectl(args: &[&str]) -> String {
+    let out = std::process::Command::new("kubectl")
+        .args(["--kubeconfig", &env("SEXTANT_TEST_KUBECONFIG")])
+        .args(args)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The Portworx volume behind a bound claim: its PV's CSI volume handle.
+pub fn volume_of(ns: &str, claim: &str) -> String {
+    let pv = kubectl(&[
+        "-n",
+        ns,
+        "get",
+        "pvc",
+        claim,
+        "-o",
+        "jsonpath={.spec.volumeName}",
+    ]);
+    kubectl(&["get", "pv", &pv, "-o", "jsonpath={.spec.csi.volumeHandle}"])
 }

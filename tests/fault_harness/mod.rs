@@ -5,8 +5,6 @@
 #![allow(dead_code)]
 use crate::common::{env, init_crypto};
 use crossterm::event::KeyCode;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use sextant::app::cluster::{Health, Kind, ObjRow};
 use sextant::app::keymap::Keymap;
 use sextant::app::msg::{ClusterEvent, Command};
@@ -16,7 +14,6 @@ use sextant::config::{PromAuth, Secret, default_graphs};
 use sextant::sources::portworx::{self, PxClient};
 use sextant::sources::px_discover::Find;
 use sextant::sources::{git, prometheus};
-use sextant::ui::theme::Theme;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{Receiver, Sender, channel};
@@ -277,21 +274,7 @@ impl App {
     }
 }
 
-pub fn screen(state: &State, w: u16, h: u16) -> String {
-    let theme = Theme::bundled("dark").unwrap();
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| sextant::ui::draw(f, state, &theme, &Keymap::default()))
-        .unwrap();
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+pub use crate::common::screen;
 
 /// What the panes other than `except` hold: compared before and after a fault.
 #[derive(Debug, PartialEq)]
