@@ -176,4 +176,14 @@ async fn case_4_a_malformed_kubeconfig_is_one_line_naming_the_file_and_field() {
         assert!(err.contains(field), "{field} in {err}");
         assert!(!err.contains('\n'), "{err}");
     }
+    // A plugin that never answers is cut off instead of holding up the connect.
+    let good = std::fs::read_to_string(kubeconfig()).unwrap();
+    let hang = std::env::temp_dir().join(format!("sextant-hang-{}", unique()));
+    let exec = "  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: /bin/sleep\n      args: ['600']\n    tokenx:";
+    std::fs::write(&hang, good.replacen("  user:\n    token:", exec, 1)).unwrap();
+    let err = connect(Some(&hang), None, &Scope::All).await.err().unwrap();
+    assert!(
+        err.ends_with("users[admin].user.exec: command \"/bin/sleep\" did not answer within 10 s"),
+        "{err}"
+    );
 }

@@ -88,11 +88,15 @@ fn unfinished_key(state: &mut State, key: KeyEvent, out: &mut Vec<Command>) -> O
             open_restore(state, &rec.snapshot, out);
             None
         }
+        // A write like any other: previewed and confirmed.
         KeyCode::Char('u') if !rec.data_changed() => {
             state.ops.unfinished.remove(0);
-            Some(WriteIntent::UndoRestore {
-                record: Box::new(rec),
-            })
+            state.confirm = Some(super::state::Confirm {
+                intent: WriteIntent::UndoRestore {
+                    record: Box::new(rec),
+                },
+            });
+            None
         }
         KeyCode::Char('u') => {
             let ns = rec.workload.as_ref().map(|w| w.namespace.clone());

@@ -350,6 +350,7 @@ fn record(done: &[crate::engine::restore::Step], safety: Option<&str>) -> Record
         safety: safety.map(String::from),
         error: None,
         workload: Some(db()),
+        owner: None,
     }
 }
 
@@ -374,8 +375,10 @@ fn an_unfinished_restore_found_at_connect_offers_resume_and_undo() {
     h.quietly([ch('S'), ch('j')]);
     assert_eq!(h.state.ops.unfinished.len(), 4);
 
-    // Data untouched: undo scales back and forgets the record.
-    let out = h.send(ch('u'));
+    // Data untouched: undo scales back and forgets the record, once confirmed.
+    h.quietly([ch('u')]);
+    assert!(h.state.confirm.is_some());
+    let out = h.send(ch('y'));
     assert_eq!(
         writes(&out),
         [WriteIntent::UndoRestore {

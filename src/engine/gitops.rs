@@ -82,7 +82,15 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
     co.safe().update_index(false);
     repo.checkout_tree(tree.as_object(), Some(&mut co))
         .map_err(err)?;
-    move_head(repo, Some(head.id()), oid, &format!("revert: {subject}"))?;
+    if let Err(e) = move_head(repo, Some(head.id()), oid, &format!("revert: {subject}")) {
+        let back = put_back(repo, &head.tree().map_err(err)?, &tree);
+        return Err(match back {
+            Ok(()) => e,
+            Err(b) => {
+                format!("{e}; putting the reverted files back failed too ({b}): run git status")
+            }
+        });
+    }
     let mut index = repo.index().map_err(err)?;
     index
         .read_tree(&tree)
@@ -90,6 +98,29 @@ pub fn revert(repo: &Repository, _w: &Writer, sha: &str) -> Result<String, Strin
         .and_then(|_| lock.write(repo, &index))
         .map_err(|e| unwritten_index(oid, &e))?;
     Ok(oid.to_string())
+}
+
+/// Undoes a revert's checkout when its branch could not move: the tree was clean, so
+/// each file it changed goes back to `head`'s content, and each it added goes away.
+fn put_back(repo: &Repository, head: &git2::Tree, reverted: &git2::Tree) -> Result<(), String> {
+    let root = repo.workdir().ok_or("no working tree")?;
+    let diff = repo
+        .diff_tree_to_tree(Some(reverted), Some(head), None)
+        .map_err(err)?;
+    for d in diff.deltas() {
+        let file = d.new_file();
+        let Some(path) = file.path().or(d.old_file().path()) else {
+            continue;
+        };
+        let at = root.join(path);
+        if file.id().is_zero() {
+            std::fs::remove_file(&at).map_err(|e| format!("{}: {e}", at.display()))?;
+        } else {
+            let blob = repo.find_blob(file.id()).map_err(err)?;
+            std::fs::write(&at, blob.content()).map_err(|e| format!("{}: {e}", at.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn unwritten_index(oid: Oid, e: &str) -> String {
@@ -273,5 +304,58 @@ pub fn push(repo: &Repository, _w: &Writer) -> Result<String, String> {
             )),
             None => Ok(format!("pushed {branch} to origin")),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit_files(
+        repo: &Repository,
+        files: &[(&str, Option<&str>)],
+        parent: Option<&git2::Commit>,
+    ) -> Oid {
+        let root = repo.workdir().unwrap().to_path_buf();
+        let mut index = repo.index().unwrap();
+        for (name, text) in files {
+            match text {
+                Some(t) => {
+                    std::fs::write(root.join(name), t).unwrap();
+                    index.add_path(std::path::Path::new(name)).unwrap();
+                }
+                None => {
+                    std::fs::remove_file(root.join(name)).unwrap();
+                    index.remove_path(std::path::Path::new(name)).unwrap();
+                }
+            }
+        }
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("T", "t@example.com").unwrap();
+        let parents: Vec<&git2::Commit> = parent.into_iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+            .unwrap()
+    }
+
+    #[test]
+    fn put_back_restores_changed_files_and_removes_added_ones() {
+        let dir = std::env::temp_dir().join(format!("sextant-putback-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let repo = Repository::init(&dir).unwrap();
+        let a = commit_files(&repo, &[("f", Some("old")), ("gone", Some("x"))], None);
+        let a = repo.find_commit(a).unwrap();
+        let b = commit_files(
+            &repo,
+            &[("f", Some("new")), ("added", Some("y")), ("gone", None)],
+            Some(&a),
+        );
+        let b = repo.find_commit(b).unwrap();
+        // The working tree holds b's files; a's is what must come back.
+        put_back(&repo, &a.tree().unwrap(), &b.tree().unwrap()).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "old");
+        assert_eq!(std::fs::read_to_string(dir.join("gone")).unwrap(), "x");
+        assert!(!dir.join("added").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -91,6 +91,26 @@ pub struct Record {
     /// The workload restored, so a later start can find the record and offer it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<Workload>,
+    /// Who runs it, "HOST PID": a run still alive on this machine is not offered as
+    /// unfinished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// This process as a record's owner.
+pub fn this_owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{} {}", host.trim(), std::process::id())
+}
+
+/// Whether `owner` is a sextant still running on this machine (this one included).
+fn still_running(owner: &str) -> bool {
+    let here = this_owner();
+    let (host, _) = here.split_once(' ').unwrap_or_default();
+    let Some(pid) = owner.strip_prefix(host).and_then(|r| r.strip_prefix(' ')) else {
+        return false;
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sextant")
 }
 
 impl Record {
@@ -130,6 +150,7 @@ pub async fn unfinished(c: &Client) -> Result<Vec<Record>, String> {
             .filter(|_| ours);
         if let Some(rec) = rec
             && let Some(wl) = &rec.workload
+            && !rec.owner.as_deref().is_some_and(still_running)
             && wl.object(c).await.is_ok()
         {
             found.push(rec);
@@ -588,6 +609,17 @@ mod tests {
     }
 
     #[test]
+    fn only_a_live_sextant_on_this_machine_counts_as_still_running() {
+        let me = this_owner();
+        let (host, pid) = me.split_once(' ').unwrap();
+        assert_eq!(pid, std::process::id().to_string());
+        // This test binary is alive but not sextant; a dead pid; another machine.
+        assert!(!still_running(&me));
+        assert!(!still_running(&format!("{host} 999999999")));
+        assert!(!still_running(&format!("elsewhere-{host} 1")));
+    }
+
+    #[test]
     fn steps_are_numbered_in_order() {
         assert_eq!(Step::Safety.number(), 1);
         assert_eq!(Step::WaitReady.number(), 8);
@@ -599,6 +631,7 @@ mod tests {
             safety: Some("s".into()),
             error: None,
             workload: Some(fixtures::plan().workload),
+            owner: Some("elsewhere 1".into()),
         };
         let back: Record = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);

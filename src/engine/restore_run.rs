@@ -292,6 +292,7 @@ pub async fn run(
         ..Default::default()
     });
     rec.workload = Some(plan.workload.clone());
+    rec.owner = Some(super::restore::this_owner());
     if let Some(why) = &plan.refusal {
         return Err(Failure {
             step: Step::Safety,
@@ -365,6 +366,21 @@ pub async fn undo_untouched(
         .workload
         .as_ref()
         .ok_or("the record names no workload")?;
+    // What was offered may be out of date: another run may have gone on or finished.
+    match super::restore::read_record(c, wl).await? {
+        None => {
+            return Err(format!(
+                "nothing to undo: the restore of {wl} finished or was undone meanwhile"
+            ));
+        }
+        Some(now) if now.done != rec.done => {
+            return Err(format!(
+                "the restore of {wl} went on meanwhile (now at step {}/8): look again",
+                now.stopped_at().number()
+            ));
+        }
+        Some(_) => {}
+    }
     if rec.data_changed() {
         return Err(format!(
             "the restore of {wl} reached its data: undo restores the safety snapshot instead"
@@ -402,6 +418,7 @@ mod tests {
             safety: Some("carts-db-20261125-101500".into()),
             error: None,
             workload: Some(plan().workload),
+            owner: None,
         };
         let f = fail(Step::Detach, "pods still there".into(), &plan(), &rec);
         // A record found at the next start is explained the same way.

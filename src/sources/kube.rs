@@ -128,14 +128,27 @@ pub async fn connect(
         Scope::Namespace(n) => Some(n.clone()),
         Scope::FromContext => Some(config.default_namespace.clone()),
     };
-    let client = Client::try_from(config).map_err(|e| fail(&e))?;
-    // An exec plugin may run only at the first request: try it now, so a failing one
-    // is told as the kubeconfig's fault, once, instead of as every watch failing.
-    if target.exec.is_some()
-        && let Err(e @ kube::Error::Auth(_)) = client.apiserver_version().await
-    {
-        return Err(fail(&e));
-    }
+    // Building the client runs an exec plugin, blocking: on a thread of its own (not
+    // spawn_blocking, which the runtime waits for at exit), and bounded, so a hanging
+    // plugin holds up neither the connect, nor the lock its caller holds, nor quitting.
+    let (done, built) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::spawn(move || {
+        let _in = runtime.enter();
+        let _ = done.send(Client::try_from(config));
+    });
+    let client = match tokio::time::timeout(EXEC_PROBE, built).await {
+        Ok(Ok(built)) => built.map_err(|e| fail(&e))?,
+        Ok(Err(e)) => return Err(format!("kubeconfig {file}: {e}")),
+        Err(_) => {
+            return Err(format!(
+                "kubeconfig {file}: users[{}].user.exec: command \"{}\" did not answer within {} s",
+                target.user.as_deref().unwrap_or_default(),
+                target.exec.as_deref().unwrap_or_default(),
+                EXEC_PROBE.as_secs()
+            ));
+        }
+    };
     Ok(Cluster {
         client,
         context: target.context,
@@ -318,6 +331,9 @@ impl Reconnect {
     }
 }
 
+/// How long connect waits for the client, exec plugin included.
+const EXEC_PROBE: Duration = Duration::from_secs(10);
+
 /// How long a watch the server refuses (401, 403) waits before asking again: access
 /// can be granted mid-session, but asking every few seconds would be a retry storm.
 pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
@@ -333,11 +349,12 @@ fn status_code(e: &watcher::Error) -> Option<u16> {
     }
 }
 
-/// 410 Gone: the resource version the watch resumed from was compacted away. The
-/// watcher relists by itself and the rows are replaced when the list is done, so this
-/// is routine, not a failure to show.
+/// 410 Gone in the watch stream: the resource version it resumed from was compacted
+/// away. The watcher then relists by itself and the rows are replaced when the list is
+/// done, so this is routine, not a failure to show. (A 410 answering the watch request
+/// leaves the watcher on the old version: that one is rebuilt, with the backoff.)
 fn expired(e: &watcher::Error) -> bool {
-    status_code(e) == Some(410)
+    matches!(e, watcher::Error::WatchError(s) if s.code == 410)
 }
 
 fn now() -> i64 {
