@@ -492,7 +492,9 @@ async fn case_15_an_unhealthy_workload_stops_the_sync_before_the_next_wave() {
         .map(|(w, s)| (w, s.to_string()))
     );
 
-    let (code, out, err) = f.cli(&["sync", "--yes", "--timeout", "30", "-o", "json"]);
+    // Generous: in a namespace just made, pods wait for its default service account,
+    // and the ReplicaSet controller backs off meanwhile (seen past 30 s in CI).
+    let (code, out, err) = f.cli(&["sync", "--yes", "--timeout", "90", "-o", "json"]);
     assert_eq!(code, 4, "partial is exit code 4: {out}{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
@@ -520,7 +522,9 @@ async fn case_15_an_unhealthy_workload_stops_the_sync_before_the_next_wave() {
             applied("db"),
             applied("wave2"),
             applied("stuck")
-        ]
+        ],
+        "stopped: {}",
+        report["stopped"]
     );
     let rollouts: Vec<(&str, bool)> = report["rollouts"]
         .as_array()
