@@ -11,6 +11,7 @@ pub mod engine;
 pub mod exec;
 pub mod fault;
 pub mod input;
+pub mod memory;
 pub mod pace;
 pub mod run;
 pub mod scrub;

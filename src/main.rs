@@ -25,14 +25,7 @@ fn init_logging(path: &std::path::Path) -> Result<(), String> {
 }
 
 fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    sextant::memory::status_kib("self", "VmHWM")
 }
 
 fn main() -> ExitCode {

@@ -52,11 +52,7 @@ fn first_lists(rx: &mut mpsc::Receiver<Msg>, state: &mut State, ns: &str, name: 
 }
 
 fn failing(s: &State) -> usize {
-    s.cluster
-        .kinds
-        .values()
-        .filter(|k| matches!(k, KindStatus::Error(_)))
-        .count()
+    s.cluster.failing().len()
 }
 
 fn screen(state: &State) -> String {
@@ -274,12 +270,7 @@ async fn compact_etcd() -> i64 {
 }
 
 fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    sextant::memory::status_kib("self", "VmRSS").unwrap_or(0)
 }
 
 fn warning(ns: &str, i: usize) -> Event {
@@ -469,6 +460,18 @@ fn refusals(m: &Msg, n: &mut std::collections::BTreeMap<Kind, u32>) {
     }
 }
 
+/// Stops the API server for a second, so open watches resume and meet what changed,
+/// then waits for `done`.
+fn resumed(
+    rx: &mut mpsc::Receiver<Msg>,
+    state: &mut State,
+    what: &str,
+    done: impl Fn(&State) -> bool,
+) {
+    assert!(restart_apiserver(1).wait().unwrap().success());
+    pump(rx, state, 90, what, |_, _| {}, done);
+}
+
 /// Refused kinds ask again after a minute, not every few seconds: at most one refusal
 /// per kind in 20 s.
 fn no_retry_storm(rx: &mut mpsc::Receiver<Msg>, state: &mut State, when: &str) {
@@ -550,15 +553,9 @@ async fn case_3_access_taken_away_mid_session_says_so_without_a_retry_storm() {
         .delete("oncall", &DeleteParams::default())
         .await
         .unwrap();
-    assert!(restart_apiserver(1).wait().unwrap().success());
-    pump(
-        &mut rx,
-        &mut state,
-        60,
-        "configmaps forbidden",
-        |_, _| {},
-        |s| s.cluster.kinds.get(&Kind::ConfigMap) == Some(&KindStatus::Forbidden),
-    );
+    resumed(&mut rx, &mut state, "configmaps forbidden", |s| {
+        s.cluster.kinds.get(&Kind::ConfigMap) == Some(&KindStatus::Forbidden)
+    });
     assert!(
         state
             .cluster
@@ -587,20 +584,12 @@ async fn case_3_access_taken_away_mid_session_says_so_without_a_retry_storm() {
         .delete("oncall", &DeleteParams::default())
         .await
         .unwrap();
-    assert!(restart_apiserver(1).wait().unwrap().success());
-    pump(
-        &mut rx,
-        &mut state,
-        90,
-        "401 from every watch",
-        |_, _| {},
-        |s| {
-            s.cluster
-                .kinds
-                .values()
-                .any(|k| matches!(k, KindStatus::Error(e) if e.contains("401 Unauthorized")))
-        },
-    );
+    resumed(&mut rx, &mut state, "401 from every watch", |s| {
+        s.cluster
+            .kinds
+            .values()
+            .any(|k| matches!(k, KindStatus::Error(e) if e.contains("401 Unauthorized")))
+    });
     let shown = screen(&state);
     assert!(shown.contains("rejected the credentials"), "{shown}");
     // Actions are off: a restart asks for no confirmation and runs nothing.

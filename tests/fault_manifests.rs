@@ -64,16 +64,10 @@ impl Fixture {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let status = format!("/proc/{}/status", child.id());
+        let pid = child.id().to_string();
         let mut peak = 0;
         let code = loop {
-            if let Ok(text) = std::fs::read_to_string(&status)
-                && let Some(kib) = text
-                    .lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|n| n.parse::<u64>().ok())
-            {
+            if let Some(kib) = sextant::memory::status_kib(&pid, "VmHWM") {
                 peak = peak.max(kib);
             }
             if let Some(s) = child.try_wait().unwrap() {
@@ -375,9 +369,7 @@ async fn case_5_a_20_mb_manifest_is_refused_unread_and_named() {
 }
 
 fn vm_hwm_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    sextant::memory::status_kib("self", "VmHWM").unwrap()
 }
 
 /// Run by `case_5_a_commit_at_the_size_limit_reads_within_bounded_memory` in a

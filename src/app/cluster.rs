@@ -248,20 +248,24 @@ impl ClusterState {
         self.stale_since = None;
     }
 
+    /// The errors of the watches failing now.
+    pub fn failing(&self) -> Vec<&String> {
+        self.kinds
+            .values()
+            .filter_map(|k| match k {
+                KindStatus::Error(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Why writes to the cluster are off now: its credentials are rejected, or no
     /// watch reaches it, so an action would fail or act on stale rows.
     pub fn writes_blocked(&self) -> Option<String> {
         if let Connection::Failed(e) = &self.connection {
             return Some(format!("cluster actions are off: {e}"));
         }
-        let failing: Vec<&String> = self
-            .kinds
-            .values()
-            .filter_map(|k| match k {
-                KindStatus::Error(e) => Some(e),
-                _ => None,
-            })
-            .collect();
+        let failing = self.failing();
         if failing.iter().any(|e| e.starts_with("401")) {
             Some("cluster actions are off: the API server rejected the credentials (401)".into())
         } else if !failing.is_empty() && failing.len() == self.kinds.len() {

@@ -21,6 +21,13 @@ fn select_db(h: &mut Harness) {
     assert_eq!(h.selected_name(), "db");
 }
 
+fn plan_restore(name: &str) -> Command {
+    Command::PlanRestore {
+        namespace: "shop".into(),
+        name: name.into(),
+    }
+}
+
 fn writes(out: &[Command]) -> Vec<WriteIntent> {
     out.iter()
         .filter_map(|c| match c {
@@ -192,13 +199,7 @@ fn r_on_a_snapshot_plans_and_restores_only_once_the_name_is_typed() {
     select_db(&mut h);
     add_snapshot(&mut h);
     let out = h.send(ch('r'));
-    assert_eq!(
-        out,
-        [Command::PlanRestore {
-            namespace: "shop".into(),
-            name: "data-db-0-snap".into()
-        }]
-    );
+    assert_eq!(out, [plan_restore("data-db-0-snap")]);
     h.quietly([Msg::Storage(StorageEvent::RestorePlanned {
         snapshot: "shop/data-db-0-snap".into(),
         result: Ok(plan(None)),
@@ -298,10 +299,7 @@ fn rolling_back_a_commit_whose_sync_took_snapshots_offers_to_restore_them() {
         panic!("the sync runs")
     };
     let out = p.send(Msg::Done(*id, Ok("synced".into())));
-    assert!(out.contains(&Command::PlanRestore {
-        namespace: "shop".into(),
-        name: "data-db-0-snap".into()
-    }));
+    assert!(out.contains(&plan_restore("data-db-0-snap")));
     assert!(p.state.ops.restore.is_some());
     assert!(p.state.sync.paired.is_empty());
 }
@@ -330,10 +328,7 @@ fn a_paired_roll_back_of_several_workloads_offers_each_restore_in_turn() {
         panic!("the restore runs")
     };
     let out = p.send(Msg::Done(*id, Ok("restored".into())));
-    assert!(out.contains(&Command::PlanRestore {
-        namespace: "shop".into(),
-        name: "b-snap".into()
-    }));
+    assert!(out.contains(&plan_restore("b-snap")));
     assert_eq!(
         p.state.ops.restore.as_ref().unwrap().snapshot,
         "shop/b-snap"
@@ -387,13 +382,7 @@ fn an_unfinished_restore_found_at_connect_offers_resume_and_undo() {
     );
     // Data restored with a safety set: undo restores that set, through its preview.
     let out = h.send(ch('u'));
-    assert_eq!(
-        out,
-        [Command::PlanRestore {
-            namespace: "shop".into(),
-            name: "db-safety".into()
-        }]
-    );
+    assert_eq!(out, [plan_restore("db-safety")]);
     assert_eq!(
         h.state.ops.restore.as_ref().unwrap().snapshot,
         "shop/db-safety"
@@ -404,13 +393,7 @@ fn an_unfinished_restore_found_at_connect_offers_resume_and_undo() {
     assert!(h.state.flash.clone().unwrap().1.starts_with("cannot undo"));
     assert_eq!(h.state.ops.unfinished[0], bare);
     let out = h.send(ch('r'));
-    assert_eq!(
-        out,
-        [Command::PlanRestore {
-            namespace: "shop".into(),
-            name: "data-db-0-snap".into()
-        }]
-    );
+    assert_eq!(out, [plan_restore("data-db-0-snap")]);
     h.quietly([press(KeyCode::Esc)]);
     // Esc puts the last off, saying how to resume it later.
     h.quietly([press(KeyCode::Esc)]);

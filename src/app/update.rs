@@ -211,10 +211,8 @@ fn key_pressed(state: &mut State, keymap: &Keymap, key: KeyEvent, out: &mut Vec<
         state.flash = Some((false, "read-only mode: writes are disabled".into()));
         return;
     }
-    let cluster_write = matches!(
-        action,
-        Action::Restart | Action::Sync | Action::Rollback | Action::Snapshot
-    );
+    // Snapshot and restore ask `ops::refusal`, which says this and more.
+    let cluster_write = matches!(action, Action::Restart | Action::Sync | Action::Rollback);
     if let Some(why) = state.cluster.writes_blocked().filter(|_| cluster_write) {
         state.flash = Some((false, why));
         return;
@@ -645,7 +643,7 @@ fn cluster_event(state: &mut State, ev: ClusterEvent) {
         }
         ClusterEvent::Warning(w) => c.add_warning(w),
     }
-    if !c.kinds.values().any(|k| matches!(k, KindStatus::Error(_))) {
+    if c.failing().is_empty() {
         c.stale_since = None;
     }
     let tree = c.tree();

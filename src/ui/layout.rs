@@ -1,7 +1,7 @@
 //! Where the panes and their list rows are on screen. Pure functions of the state, used
 //! by the views to draw and by the reducer to know what a click hit, so both agree.
 use crate::app::State;
-use crate::app::cluster::{Connection, Kind, KindStatus};
+use crate::app::cluster::Connection;
 use crate::app::state::{Link, Pane, StorageState};
 use ratatui::layout::{Constraint, Layout, Rect};
 
@@ -78,10 +78,11 @@ pub fn first_row(selected: usize, height: usize) -> usize {
 
 /// The cluster pane inside its border: watch errors, the tree table, Warning events.
 pub fn cluster_parts(s: &State, inner: Rect) -> [Rect; 3] {
-    let failing = Kind::ALL
-        .iter()
-        .any(|k| matches!(s.cluster.kinds.get(k), Some(KindStatus::Error(_))));
-    let height = if failing { 3.min(inner.height / 2) } else { 0 };
+    let height = if !s.cluster.failing().is_empty() {
+        3.min(inner.height / 2)
+    } else {
+        0
+    };
     let [err, rest] =
         Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
     // The warnings strip takes up to a quarter of the pane, only when there are any.

@@ -1,7 +1,7 @@
 //! The status bar: context, namespace, repository, each source's health, pending work.
 use super::theme::Theme;
 use crate::app::State;
-use crate::app::cluster::{Connection, KindStatus};
+use crate::app::cluster::Connection;
 use crate::app::keymap::{Action, Keymap};
 use crate::app::state::{Link, Pane};
 use ratatui::Frame;
@@ -31,11 +31,7 @@ pub fn cluster_link(s: &State) -> Link {
         Connection::Failed(e) => Link::Down(e.clone()),
         Connection::Connecting => Link::Connecting,
         Connection::Connected { .. } => {
-            let failing = c
-                .kinds
-                .values()
-                .filter(|k| matches!(k, KindStatus::Error(_)))
-                .count();
+            let failing = c.failing().len();
             if failing == 0 && c.is_loaded() {
                 Link::Up
             } else if failing > 0 {
